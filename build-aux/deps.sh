@@ -1,0 +1,47 @@
+#!/bin/sh
+# deps.sh - install what plume needs from Debian's packages (Debian 12),
+# only what is missing, never starting a system daemon.
+#   sh build-aux/deps.sh build   compilers, autotools, libraries
+#   sh build-aux/deps.sh test    what the test suite runs
+# Run as root.  Test packages: python3 (JSON checks), time (/usr/bin/time
+# for memory figures), valgrind is optional and not installed here.
+set -eu
+
+BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
+libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev"
+TEST="python3 time util-linux"
+
+want=""
+for what in "$@"; do
+	case $what in
+	build) want="$want $BUILD" ;;
+	test) want="$want $TEST" ;;
+	*) echo "usage: $0 build|test ..." >&2; exit 64 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "deps.sh: installing:$missing" >&2
+# No package we install may start a service: policy-rc.d says no while
+# apt runs (only if the admin has no policy of their own).
+policy=/usr/sbin/policy-rc.d
+made_policy=no
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 755 "$policy"
+	made_policy=yes
+fi
+trap '[ "$made_policy" = yes ] && rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2

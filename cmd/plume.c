@@ -1,0 +1,740 @@
+/*
+ * NAME
+ *	plume - sendmail-compatible mail submitter: the command
+ * SYNOPSIS
+ *	sendmail [options] [recipient ...]
+ *	mailq [options]
+ *	newaliases [options]
+ *	plume [-C file] [-v] command [args]
+ * DESCRIPTION
+ *	One binary, several personalities chosen by argv[0].  This is the
+ *	only place that prints a final error or exits: the core returns
+ *	statuses, and here they become sysexits.h codes (see plume(8) and
+ *	DESIGN.md, "Results and exit codes").
+ *
+ *	Before anything else, any of descriptors 0-2 that is closed is
+ *	opened on /dev/null, so that no file plume opens (a spool file)
+ *	can become stdout or stderr and receive a log line.
+ * DIAGNOSTICS
+ *	Every non-zero exit prints exactly one line on stderr, starting
+ *	"plume: ", and leaves a log record.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ltdl.h>
+
+#include "conf.h"
+#include "intake.h"
+#include "loader.h"
+#include "log.h"
+#include "options.h"
+#include "queue.h"
+#include "runtime.h"
+#include "secure.h"
+#include "submit.h"
+#include "util.h"
+
+static int	 finish(int);
+
+static void PRINTF_LIKE(1, 2)
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("plume: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A final error: one line on stderr, the same line in syslog. */
+static int PRINTF_LIKE(2, 3)
+fail(int code, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "plume: %s\n", line);
+	logx_syslog(LOG_LVL_ERR, "%s", line);
+	return finish(code);
+}
+
+static int
+finish(int code)
+{
+	fflush(stdout);
+	if (ferror(stdout) && code == EX_OK) {
+		fprintf(stderr, "plume: error writing to standard output\n");
+		return EX_IOERR;
+	}
+	return code;
+}
+
+static void
+sanitize_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			/* open() takes the lowest free descriptor: this one */
+			if (open("/dev/null", O_RDWR) != fd)
+				abort();
+		}
+}
+
+/* When set-id, everything but submission and the mailq summary runs
+   with the caller's own group, before it parses a word of input. */
+static void
+drop_setid(void)
+{
+	if (!running_setid())
+		return;
+	if (setgid(getgid()) == -1 || setuid(getuid()) == -1) {
+		fprintf(stderr, "plume: cannot drop privileges: %s\n",
+		    strerror(errno));
+		exit(EX_OSERR);
+	}
+}
+
+/*
+ * -C and PLUME_CONFIG: honoured for root and when plume is not set-id;
+ * refused, never silently ignored, otherwise (a set-id plume reading a
+ * config of the caller's choice would run the caller's commands).
+ */
+static int
+config_path(const char *opt, const char **path_r, bool *explicit_r)
+{
+	const char *env = getenv("PLUME_CONFIG");
+	const char *p = opt != NULL ? opt :
+	    (env != NULL && *env != '\0' ? env : NULL);
+
+	*path_r = p;
+	*explicit_r = p != NULL;
+	if (p != NULL && running_setid() && getuid() != 0)
+		return fail(EX_NOPERM, "%s is refused: plume is installed "
+		    "set-id and you are not root", opt != NULL ? "-C" :
+		    "PLUME_CONFIG");
+	return EX_OK;
+}
+
+/* The first config error as one line, and how many more there are. */
+static char *
+config_error_line(const struct runtime *rt)
+{
+	const struct diag *first = NULL;
+	char *line, *out;
+
+	for (size_t i = 0; i < rt->diags.n && first == NULL; i++)
+		if (rt->diags.v[i].level == DIAG_ERROR)
+			first = &rt->diags.v[i];
+	if (first == NULL)
+		return xstrdup("config error");
+	line = diag_format(first);
+	if (rt->diags.nerrors > 1)
+		out = xasprintf("config error: %s (and %zu more: run plume "
+		    "config check)", line, rt->diags.nerrors - 1);
+	else
+		out = xasprintf("config error: %s", line);
+	free(line);
+	return out;
+}
+
+static void
+user_info(uid_t uid, char **user_r, char **gecos_r)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	*gecos_r = NULL;
+	if (pw == NULL) {
+		*user_r = xasprintf("uid%lu", (unsigned long)uid);
+		return;
+	}
+	*user_r = xstrdup(pw->pw_name);
+	if (pw->pw_gecos != NULL && pw->pw_gecos[0] != '\0') {
+		size_t n = strcspn(pw->pw_gecos, ",");
+
+		if (n > 0)
+			*gecos_r = xstrndup(pw->pw_gecos, n);
+	}
+}
+
+static bool
+name_ok(const char *s)
+{
+	return s[0] != '-' && strpbrk(s, "\r\n") == NULL;
+}
+
+static int
+count_files(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+intake_exit(enum intake_status st)
+{
+	switch (st) {
+	case INTAKE_OK:
+		return EX_OK;
+	case INTAKE_TOO_BIG:
+	case INTAKE_BAD_INPUT:
+		return EX_DATAERR;
+	case INTAKE_CANT_CREATE:
+		return EX_CANTCREAT;
+	default:
+		return EX_IOERR;
+	}
+}
+
+static int
+submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
+{
+	struct runtime rt;
+	struct plume_msg m;
+	struct submit_opts so;
+	struct intake_opts io;
+	struct delivery_summary sum;
+	enum intake_status ist;
+	char err[1024], *tmpdir, *user, *gecos, *cfgerr = NULL;
+	int rc, code = EX_OK;
+	bool held = false;
+
+	if (o->sender != NULL && !name_ok(o->sender))
+		return fail(EX_USAGE, "invalid sender address: it begins with "
+		    "'-' or holds CR or LF");
+	if (o->fullname != NULL && !name_ok(o->fullname))
+		return fail(EX_USAGE, "invalid full name (-F): it begins with "
+		    "'-' or holds CR or LF");
+	for (size_t i = 0; i < o->nrcpts; i++)
+		if (!submit_arg_ok(o->rcpts[i]))
+			return fail(EX_USAGE, "invalid recipient address: "
+			    "it begins with '-' or holds CR or LF");
+	if (o->nrcpts == 0 && !o->extract)
+		return fail(EX_USAGE, "no recipients: name them on the "
+		    "command line or use -t");
+
+	rc = runtime_load(&rt, cfg, explicit_cfg);
+	log_set_syslog(rt.syslog);
+	if (rc == -1)
+		cfgerr = config_error_line(&rt);
+
+	tmpdir = xasprintf("%s/tmp", rt.queue_dir);
+	if (runtime_ensure_dir(rt.queue_dir, 0755, err, sizeof(err)) == -1 ||
+	    runtime_ensure_dir(tmpdir, 0700, err, sizeof(err)) == -1) {
+		free(tmpdir);
+		code = fail(EX_CANTCREAT, "%s", cfgerr ? cfgerr : err);
+		free(cfgerr);
+		runtime_free(&rt);
+		return cfgerr ? EX_CONFIG : code;
+	}
+
+	msg_init(&m);
+	io.ignore_dots = o->ignore_dots;
+	io.size_limit = rt.size_limit;
+	io.tmp_dir = tmpdir;
+	ist = intake_read(STDIN_FILENO, &io, &m, err, sizeof(err));
+	free(tmpdir);
+	log_set_qid(m.qid);
+	if (ist != INTAKE_OK) {
+		code = fail(intake_exit(ist), "%s", err);
+		goto out;
+	}
+
+	user_info(getuid(), &user, &gecos);
+	memset(&so, 0, sizeof(so));
+	so.extract = o->extract;
+	so.sender = o->sender;
+	so.fullname = o->fullname;
+	so.rcpts = o->rcpts;
+	so.nrcpts = o->nrcpts;
+	so.hostname = rt.hostname;
+	so.domain = rt.domain;
+	so.uid = getuid();
+	so.user = user;
+	so.gecos = gecos;
+	so.now = time(NULL);
+	rc = submit_prepare(&m, &so, err, sizeof(err));
+	free(user);
+	free(gecos);
+	if (rc != SUBMIT_OK) {
+		code = fail(EX_USAGE, "%s", err);
+		goto out;
+	}
+	if (o->body_type != NULL && strcmp(o->body_type, "8BITMIME") == 0)
+		m.eightbit = true;
+	if (o->envid != NULL)
+		m.envid = xstrdup(o->envid);
+	if (o->ret != NULL)
+		m.ret = xstrdup(o->ret);
+	for (size_t i = 0; o->notify != NULL && i < m.nrcpt; i++)
+		m.rcpts[i].notify = xstrdup(o->notify);
+	logx(LOG_LVL_INFO, "from=<%s>, size=%lld, nrcpt=%zu, uid=%lu (%s), "
+	    "message-id=%s", m.sender, (long long)msg_size(&m), m.nrcpt,
+	    (unsigned long)m.uid, m.user, m.message_id ? m.message_id : "");
+
+	if (cfgerr == NULL && runtime_start(&rt) == -1)
+		cfgerr = config_error_line(&rt);
+	if (cfgerr != NULL) {
+		if (queue_store(rt.queue_dir, "hold", &m, cfgerr, err,
+		    sizeof(err)) == 0) {
+			held = true;
+			code = fail(EX_CONFIG, "%s; message kept in %s/hold/%s",
+			    cfgerr, rt.queue_dir, m.qid);
+		} else
+			code = fail(EX_CONFIG, "%s; the message could not be "
+			    "kept (%s)", cfgerr, err);
+		goto out;
+	}
+
+	runtime_deliver(&rt, &m, &sum);
+	if (sum.tempfail > 0)
+		code = fail(EX_TEMPFAIL, "%zu of %zu recipients could not be "
+		    "delivered now, and this plume has no retry queue: %s",
+		    sum.tempfail, m.nrcpt, sum.first_error);
+	else if (sum.permfail == m.nrcpt)
+		code = fail(sum.all_perm_are_5_1 ? EX_NOUSER : EX_UNAVAILABLE,
+		    "refused: %s", sum.first_error);
+	else if (sum.permfail > 0) {
+		say("%zu of %zu recipients refused: %s", sum.permfail, m.nrcpt,
+		    sum.first_error);
+	}
+	if (rt.embedded && sum.delivered > 0) {
+		/* the outbox is the built-in transport: mail did not leave */
+		char *line = xasprintf("no config file (%s): message captured "
+		    "in the local outbox %s/outbox, not sent",
+		    SYSCONFDIR "/plume/plume.conf", rt.queue_dir);
+
+		/* syslog always; stderr with -v or when it is a terminal */
+		log_warnx("%s", line);
+		free(line);
+	}
+	summary_free(&sum);
+out:
+	if (!held && m.body_path != NULL)
+		unlink(m.body_path);
+	msg_free(&m);
+	free(cfgerr);
+	runtime_free(&rt);
+	log_set_qid(NULL);
+	return finish(code);
+}
+
+static int
+mailq(const char *cfg, bool explicit_cfg)
+{
+	struct runtime rt;
+	char *dir;
+	int n;
+
+	runtime_load(&rt, cfg, explicit_cfg);
+	/* the retry queue does not exist yet: nothing can be deferred */
+	printf("Mail queue is empty\n");
+	dir = xasprintf("%s/outbox/new", rt.queue_dir);
+	if ((n = count_files(dir)) > 0)
+		printf("%d message%s captured in the local outbox %s/outbox "
+		    "(not sent)\n", n, n == 1 ? "" : "s", rt.queue_dir);
+	free(dir);
+	dir = xasprintf("%s/hold", rt.queue_dir);
+	if ((n = count_files(dir) / 2) > 0)
+		printf("%d message%s held in %s because of a config error\n",
+		    n, n == 1 ? "" : "s", dir);
+	free(dir);
+	runtime_free(&rt);
+	return finish(EX_OK);
+}
+
+static int
+sendmail_main(int argc, char **argv, enum sm_mode forced,
+    const char *cfg_override, int verbose_add)
+{
+	struct sm_opts o;
+	char err[512];
+	const char *cfg;
+	bool explicit_cfg;
+	int rc;
+
+	if (sm_parse(argc, argv, getuid() == 0, &o, err, sizeof(err)) == -1) {
+		log_open("plume", 0);
+		return fail(EX_USAGE, "%s", err);
+	}
+	if (forced != SM_MODE_DELIVER)
+		o.mode = forced;
+	if (cfg_override != NULL)
+		o.config = cfg_override;
+	o.verbose += verbose_add;
+	log_open(o.log_tag != NULL ? o.log_tag : "plume", o.verbose);
+	for (size_t i = 0; i < o.nignored; i++)
+		log_debug("option %s accepted and ignored", o.ignored[i]);
+	if (o.mode != SM_MODE_DELIVER && o.mode != SM_MODE_PRINTQ)
+		drop_setid();
+	if ((rc = config_path(o.config, &cfg, &explicit_cfg)) != EX_OK)
+		return rc;
+
+	switch (o.mode) {
+	case SM_MODE_DELIVER:
+		return submit(&o, cfg, explicit_cfg);
+	case SM_MODE_PRINTQ:
+		return mailq(cfg, explicit_cfg);
+	case SM_MODE_ALIASES:
+		/* plume reads no alias database, so there is none to build */
+		printf("plume: no aliases database is used; nothing to "
+		    "rebuild\n");
+		return finish(EX_OK);
+	case SM_MODE_SMTP:
+		return fail(EX_UNAVAILABLE, "-bs (SMTP on standard input) is "
+		    "not available in this version");
+	case SM_MODE_VERIFY:
+		return fail(EX_UNAVAILABLE, "-bv (address verification) is "
+		    "not available in this version");
+	case SM_MODE_QUEUE_RUN:
+		return fail(EX_UNAVAILABLE, "-q: this version has no retry "
+		    "queue (nothing is ever deferred)");
+	}
+	return fail(EX_SOFTWARE, "internal error: unknown mode");
+}
+
+/* ---- plume COMMAND ----------------------------------------------- */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: plume [-C file] [-v] command [args]\n"
+	    "commands:\n"
+	    "  sendmail [options] [rcpt ...]  submit a message "
+	    "(as sendmail)\n"
+	    "  mailq                          show the queue summary\n"
+	    "  plugins [-l]                   list available plugins\n"
+	    "  config check                   validate and print the "
+	    "config\n"
+	    "  version                        print the version\n"
+	    "  PLUGIN COMMAND [args]          a plugin's own command\n");
+}
+
+static const char *
+kinds_text(unsigned k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s",
+	    k & PLUME_KIND_TRANSPORT ? "transport," : "",
+	    k & PLUME_KIND_FILTER ? "filter," : "",
+	    k & PLUME_KIND_POLICY ? "policy," : "",
+	    k & PLUME_KIND_OBSERVER ? "observer," : "");
+	if (buf[0] != '\0')
+		buf[strlen(buf) - 1] = '\0';
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static const char *const conf_type_names[] = {
+	[PLUME_CONF_STRING] = "string", [PLUME_CONF_INT] = "integer",
+	[PLUME_CONF_BOOL] = "yes|no", [PLUME_CONF_SIZE] = "size",
+	[PLUME_CONF_DURATION] = "duration", [PLUME_CONF_ENUM] = "choice",
+	[PLUME_CONF_LIST] = "list", [PLUME_CONF_PATH] = "path",
+	[PLUME_CONF_COMMAND] = "command", [PLUME_CONF_ADDRESS] = "address",
+};
+
+static const char *
+type_name(enum plume_conf_type t)
+{
+	if ((size_t)t < nitems(conf_type_names) && conf_type_names[t])
+		return conf_type_names[t];
+	return "?";
+}
+
+struct list_ctx {
+	int	 verbose;
+	int	 refused;
+};
+
+static void
+print_plugin(void *arg, const struct plugin *p, const char *name,
+    const char *path, const char *error)
+{
+	struct list_ctx *ctx = arg;
+	char kinds[64];
+
+	if (p == NULL) {
+		printf("%-10s %-8s %-22s %-4s %s: refused: %s\n", name, "-",
+		    "-", "-", path ? path : "(built in)", error);
+		ctx->refused++;
+		return;
+	}
+	printf("%-10s %-8s %-22s %u.%-2u %s\n", name,
+	    p->desc.version ? p->desc.version : "?",
+	    kinds_text(p->desc.kinds, kinds, sizeof(kinds)),
+	    PLUME_ABI_GET_MAJOR(p->desc.abi_version),
+	    PLUME_ABI_GET_MINOR(p->desc.abi_version),
+	    p->path ? p->path : "built in");
+	if (!ctx->verbose)
+		return;
+	printf("    %s\n", p->desc.description ? p->desc.description : "");
+	for (const struct plume_conf_key *k = p->desc.conf_keys;
+	    k != NULL && k->name != NULL; k++)
+		printf("    %-22s %-9s %s%s%s%s\n", k->name, type_name(k->type),
+		    k->help ? k->help : "",
+		    k->flags & PLUME_KEY_REQUIRED ? " (required)" : "",
+		    k->def ? " [default: " : "", k->def ? k->def : "");
+	for (const struct plume_command *c = p->desc.commands;
+	    c != NULL && c->name != NULL; c++)
+		printf("    command: plume %s %s\n", name,
+		    c->synopsis ? c->synopsis : c->name);
+}
+
+static int
+cmd_plugins(const char *cfg, bool explicit_cfg, int argc, char **argv)
+{
+	struct runtime rt;
+	struct list_ctx ctx = { 0, 0 };
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-l") == 0)
+			ctx.verbose = 1;
+		else
+			return fail(EX_USAGE, "plugins: unknown argument '%s'",
+			    argv[i]);
+	}
+	runtime_load(&rt, cfg, explicit_cfg);
+	printf("%-10s %-8s %-22s %-4s %s\n", "NAME", "VERSION", "KINDS", "ABI",
+	    "PATH");
+	loader_each(print_plugin, &ctx);
+	runtime_free(&rt);
+	return finish(EX_OK);
+}
+
+static void
+print_value(const char *key, const char *value, bool secret, bool dflt)
+{
+	if (value == NULL) {
+		printf("# %s is not set\n", key);
+		return;
+	}
+	printf("%s = %s%s\n", key, secret ? "********" : value,
+	    dflt ? "\t# default" : "");
+}
+
+static void
+print_section(struct plume_inst *in)
+{
+	const struct conf_section *s = in->sect;
+	const char *colon = strchr(in->id, ':');
+
+	if (colon != NULL)
+		printf("\n[%.*s \"%s\"]\n", (int)(colon - in->id), in->id,
+		    colon + 1);
+	else
+		printf("\n[%s]\n", in->id);
+	for (const struct plume_conf_key *k = in->plugin->desc.conf_keys;
+	    k != NULL && k->name != NULL; k++) {
+		const struct conf_entry *e = s != NULL ?
+		    conf_entry_find(s->entries, k->name) : NULL;
+
+		print_value(k->name, e ? e->value : k->def,
+		    (k->flags & PLUME_KEY_SECRET) != 0, e == NULL);
+	}
+}
+
+static int
+cmd_config(const char *cfg, bool explicit_cfg, int argc, char **argv)
+{
+	struct runtime rt;
+
+	if (argc < 1 || strcmp(argv[0], "check") != 0 || argc > 1)
+		return fail(EX_USAGE, "usage: plume config check [-C file]");
+	runtime_load(&rt, cfg, explicit_cfg);
+	runtime_check_all(&rt);
+	for (size_t i = 0; i < rt.diags.n; i++) {
+		char *line = diag_format(&rt.diags.v[i]);
+
+		fprintf(stderr, "plume: %s: %s\n",
+		    rt.diags.v[i].level == DIAG_ERROR ? "error" : "warning",
+		    line);
+		free(line);
+	}
+	printf("# effective configuration, from %s\n",
+	    rt.embedded ? "the built-in default (no config file)" :
+	    rt.conf_path);
+	for (const struct plume_conf_key *k = global_keys; k->name; k++) {
+		const struct conf_entry *e =
+		    conf_entry_find(rt.conf->globals, k->name);
+		const char *v = e ? e->value : k->def;
+
+		if (strcmp(k->name, "hostname") == 0)
+			v = rt.hostname;
+		else if (strcmp(k->name, "domain") == 0)
+			v = rt.domain;
+		else if (strcmp(k->name, "queue_dir") == 0)
+			v = rt.queue_dir;
+		print_value(k->name, v, false, e == NULL);
+	}
+	for (size_t i = 0; i < rt.ninsts; i++)
+		print_section(rt.insts[i]);
+	fprintf(stderr, "plume: config check: %zu error%s, %zu warning%s\n",
+	    rt.diags.nerrors, rt.diags.nerrors == 1 ? "" : "s",
+	    rt.diags.nwarnings, rt.diags.nwarnings == 1 ? "" : "s");
+	{
+		int code = rt.diags.nerrors > 0 ? EX_CONFIG : EX_OK;
+
+		runtime_free(&rt);
+		return finish(code);
+	}
+}
+
+static int
+cmd_plugin(const char *cfg, bool explicit_cfg, const char *name, int argc,
+    char **argv)
+{
+	struct runtime rt;
+	struct plugin *p;
+	const struct plume_command *c = NULL;
+	char err[1024];
+	int code;
+
+	runtime_load(&rt, cfg, explicit_cfg);
+	if ((p = loader_get(name, err, sizeof(err))) == NULL) {
+		runtime_free(&rt);
+		usage(stderr);
+		return fail(EX_USAGE, "unknown command '%s'", name);
+	}
+	for (const struct plume_command *k = p->desc.commands;
+	    argc > 0 && k != NULL && k->name != NULL; k++)
+		if (strcmp(k->name, argv[0]) == 0)
+			c = k;
+	if (c == NULL) {
+		fprintf(stderr, "plume: plugin %s offers:%s\n", name,
+		    p->desc.commands && p->desc.commands[0].name ? "" :
+		    " no commands");
+		for (const struct plume_command *k = p->desc.commands;
+		    k != NULL && k->name != NULL; k++)
+			fprintf(stderr, "  plume %s %s\n", name,
+			    k->synopsis ? k->synopsis : k->name);
+		runtime_free(&rt);
+		return fail(EX_USAGE, "%s: unknown command '%s'", name,
+		    argc > 0 ? argv[0] : "");
+	}
+	code = c->run(&host_services, runtime_inst_for(&rt, p), argc, argv);
+	runtime_free(&rt);
+	return finish(code);
+}
+
+static int
+plume_main(int argc, char **argv)
+{
+	const char *cfgopt = NULL, *cfg;
+	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+	int nargs = 0, verbose = 0, rc;
+	bool explicit_cfg, dashdash = false;
+
+	/* -C and -v are global wherever they stand (before "--") */
+	for (int i = 1; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = true;
+			args[nargs++] = argv[i];
+		} else if (!dashdash && strcmp(argv[i], "-v") == 0)
+			verbose++;
+		else if (!dashdash && strcmp(argv[i], "-C") == 0) {
+			if (++i == argc) {
+				free(args);
+				return fail(EX_USAGE, "-C needs a file name");
+			}
+			cfgopt = argv[i];
+		} else if (!dashdash && strncmp(argv[i], "-C", 2) == 0)
+			cfgopt = argv[i] + 2;
+		else
+			args[nargs++] = argv[i];
+	}
+	if (nargs > 0 && strcmp(args[0], "sendmail") == 0) {
+		/* submission keeps the group; argv[0] for sm_parse */
+		rc = sendmail_main(nargs, args, SM_MODE_DELIVER, cfgopt,
+		    verbose);
+		free(args);
+		return rc;
+	}
+	drop_setid();
+	log_open("plume", verbose);
+	if (nargs == 0 || strcmp(args[0], "help") == 0 ||
+	    strcmp(args[0], "--help") == 0) {
+		usage(nargs == 0 ? stderr : stdout);
+		free(args);
+		return finish(nargs == 0 ? EX_USAGE : EX_OK);
+	}
+	if (strcmp(args[0], "version") == 0 ||
+	    strcmp(args[0], "--version") == 0) {
+		printf("plume %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+		    PLUME_ABI_MAJOR, PLUME_ABI_MINOR);
+		free(args);
+		return finish(EX_OK);
+	}
+	if ((rc = config_path(cfgopt, &cfg, &explicit_cfg)) != EX_OK) {
+		free(args);
+		return rc;
+	}
+	if (strcmp(args[0], "plugins") == 0)
+		rc = cmd_plugins(cfg, explicit_cfg, nargs - 1, args + 1);
+	else if (strcmp(args[0], "config") == 0)
+		rc = cmd_config(cfg, explicit_cfg, nargs - 1, args + 1);
+	else if (strcmp(args[0], "mailq") == 0)
+		rc = mailq(cfg, explicit_cfg);
+	else
+		rc = cmd_plugin(cfg, explicit_cfg, args[0], nargs - 1,
+		    args + 1);
+	free(args);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[512], *copy, *prog;
+	int rc;
+
+	sanitize_fds();
+	umask(077);
+	if (loader_init(lt_preloaded_symbols, err, sizeof(err)) == -1) {
+		fprintf(stderr, "plume: %s\n", err);
+		return EX_SOFTWARE;
+	}
+	copy = xstrdup(argc > 0 && argv[0] != NULL ? argv[0] : "sendmail");
+	prog = basename(copy);
+	if (argc < 1)
+		argc = 1;
+	if (strcmp(prog, "mailq") == 0)
+		rc = sendmail_main(argc, argv, SM_MODE_PRINTQ, NULL, 0);
+	else if (strcmp(prog, "newaliases") == 0)
+		rc = sendmail_main(argc, argv, SM_MODE_ALIASES, NULL, 0);
+	else if (strncmp(prog, "plume", 5) == 0)
+		rc = plume_main(argc, argv);
+	else
+		rc = sendmail_main(argc, argv, SM_MODE_DELIVER, NULL, 0);
+	free(copy);
+	loader_shutdown();
+	return rc;
+}

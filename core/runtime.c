@@ -1,0 +1,635 @@
+/*
+ * NAME
+ *	runtime.c - config to running pipeline; the host services plugins
+ *	call; delivery of one message through the pipeline
+ * DESCRIPTION
+ *	Global keys (DESIGN.md, Config): hostname, domain, queue_dir,
+ *	pipeline, plugin_dir, message_size_limit, syslog.  Their defaults:
+ *	hostname from gethostname(2) (no DNS at start-up: a submitter must
+ *	not stall on a resolver), domain from /etc/mailname and then the
+ *	hostname, queue_dir and plugin_dir compiled in.
+ *
+ *	Every instance named in pipeline must exist as a section (or be a
+ *	bare plugin name with every key at its default), its plugin must
+ *	load, its keys must validate: otherwise the config is in error and
+ *	the caller exits 78.  Instances are started in pipeline order.
+ *
+ *	Delivery of one message: the route is the first transport in
+ *	pipeline order (per-recipient routing builds on msg->active);
+ *	filters run on the route's copy, then policies give verdicts, then
+ *	the transport delivers to the recipients the policies let through.
+ *	A recipient the transport leaves without a result is a temporary
+ *	failure: plume never assumes success.  Observers see accepted,
+ *	attempt and one delivered/deferred/failed/throttled event per
+ *	recipient; log lines carry the transport's own words.
+ * DIAGNOSTICS
+ *	Config findings go to rt->diags with file:line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "loader.h"
+#include "log.h"
+#include "message.h"
+#include "runtime.h"
+#include "util.h"
+
+const struct plume_conf_key global_keys[] = {
+	{ "hostname", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
+	    "this host's name, for EHLO, Message-ID and Received" },
+	{ "domain", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
+	    "qualifies bare addresses and the generated From" },
+	{ "queue_dir", PLUME_CONF_PATH, 0, QUEUE_DIR, NULL, 0, 0,
+	    "spool directory" },
+	{ "pipeline", PLUME_CONF_LIST, PLUME_KEY_REQUIRED, NULL, NULL, 0, 0,
+	    "every instance a message goes through, in order" },
+	{ "plugin_dir", PLUME_CONF_LIST, 0, PLUGIN_DIR, NULL, 0, 0,
+	    "directories searched for plugin modules, in order" },
+	{ "message_size_limit", PLUME_CONF_SIZE, 0, "0", NULL, 0, 0,
+	    "largest message accepted, 0 for no limit" },
+	{ "syslog", PLUME_CONF_BOOL, 0, "yes", NULL, 0, 0,
+	    "log to syslog (facility mail)" },
+	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
+};
+
+/*
+ * With no config file plume still does its job: it captures mail in the
+ * local outbox and says so, rather than failing or sending it somewhere
+ * nobody configured.
+ */
+static const char embedded_config[] =
+    "# plume's built-in default: used when no config file exists\n"
+    "pipeline = outbox\n";
+
+const char *
+runtime_default_config(void)
+{
+	return embedded_config;
+}
+
+static const char *
+global_raw(const struct runtime *rt, const char *key)
+{
+	const struct conf_entry *e = conf_entry_find(rt->conf->globals, key);
+	const struct plume_conf_key *k = conf_key_find(global_keys, key);
+
+	if (e != NULL)
+		return e->value;
+	return k != NULL ? k->def : NULL;
+}
+
+static char *
+read_mailname(void)
+{
+	FILE *fp = fopen("/etc/mailname", "re");
+	char line[256];
+	char *nl;
+
+	if (fp == NULL)
+		return NULL;
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	if ((nl = strpbrk(line, " \t\r\n")) != NULL)
+		*nl = '\0';
+	return line[0] != '\0' ? xstrdup(line) : NULL;
+}
+
+static void
+resolve_globals(struct runtime *rt)
+{
+	const struct conf_entry *e;
+	const char *v;
+	char host[256];
+
+	if ((v = global_raw(rt, "hostname")) != NULL)
+		rt->hostname = xstrdup(v);
+	else if (gethostname(host, sizeof(host)) == 0 && host[0] != '\0') {
+		host[sizeof(host) - 1] = '\0';
+		rt->hostname = xstrdup(host);
+	} else
+		rt->hostname = xstrdup("localhost");
+
+	if ((v = global_raw(rt, "domain")) != NULL)
+		rt->domain = xstrdup(v);
+	else if ((rt->domain = read_mailname()) == NULL)
+		rt->domain = xstrdup(rt->hostname);
+
+	e = conf_entry_find(rt->conf->globals, "queue_dir");
+	rt->queue_dir = e != NULL ? conf_resolve_path(e->value, e->file) :
+	    xstrdup(QUEUE_DIR);
+	rt->plugin_dirs = conf_split_list(global_raw(rt, "plugin_dir"));
+	for (size_t i = 0; rt->plugin_dirs[i] != NULL; i++)
+		if (e = conf_entry_find(rt->conf->globals, "plugin_dir"), e) {
+			char *abs = conf_resolve_path(rt->plugin_dirs[i],
+			    e->file);
+			free(rt->plugin_dirs[i]);
+			rt->plugin_dirs[i] = abs;
+		}
+	if (conf_parse_size(global_raw(rt, "message_size_limit"),
+	    &rt->size_limit) == -1)
+		rt->size_limit = 0;
+	{
+		bool b = true;
+
+		conf_parse_bool(global_raw(rt, "syslog"), &b);
+		rt->syslog = b;
+	}
+}
+
+static struct plume_inst *
+inst_new(struct runtime *rt, struct plugin *p, struct conf_section *sect,
+    const char *id)
+{
+	struct plume_inst *in = xcalloc(1, sizeof(*in));
+	const char *colon = strchr(id, ':');
+
+	in->rt = rt;
+	in->plugin = p;
+	in->sect = sect;
+	in->id = xstrdup(id);
+	in->name = xstrdup(colon != NULL ? colon + 1 : "");
+	return in;
+}
+
+static void
+inst_free(struct plume_inst *in)
+{
+	if (in->started && in->plugin->desc.shutdown != NULL)
+		in->plugin->desc.shutdown(in->state);
+	for (size_t i = 0; i < in->ncache; i++) {
+		free(in->cache[i].key);
+		free(in->cache[i].value);
+	}
+	free(in->cache);
+	for (size_t i = 0; i < in->nlists; i++) {
+		free(in->lists[i].key);
+		strv_free(in->lists[i].v);
+	}
+	free(in->lists);
+	free(in->state_dir);
+	free(in->id);
+	free(in->name);
+	free(in);
+}
+
+/* "[smtp \"backup\"]" for messages */
+static char *
+section_label(const char *id)
+{
+	const char *colon = strchr(id, ':');
+
+	if (colon == NULL)
+		return xasprintf("[%s]", id);
+	return xasprintf("[%.*s \"%s\"]", (int)(colon - id), id, colon + 1);
+}
+
+/* Loads the plugin of instance id and validates its section. */
+static struct plume_inst *
+inst_setup(struct runtime *rt, const char *id, const char *file,
+    unsigned line, enum diag_level level)
+{
+	struct conf_section *sect = conf_section_find(rt->conf, id);
+	struct plugin *p;
+	char err[1024], *label, *plugname;
+	const char *colon = strchr(id, ':');
+
+	plugname = colon ? xstrndup(id, (size_t)(colon - id)) : xstrdup(id);
+	label = section_label(id);
+	if (sect == NULL && colon != NULL) {
+		diags_add(&rt->diags, level, file, line,
+		    "pipeline names '%s' but there is no %s section", id,
+		    label);
+		goto fail;
+	}
+	if ((p = loader_get(plugname, err, sizeof(err))) == NULL) {
+		diags_add(&rt->diags, level,
+		    sect ? sect->file : file, sect ? sect->line : line,
+		    "%s: %s", label, err);
+		goto fail;
+	}
+	conf_validate(sect ? sect->entries : NULL, p->desc.conf_keys, NULL,
+	    level, label, sect ? sect->file : file, sect ? sect->line : line,
+	    &rt->diags);
+	free(label);
+	free(plugname);
+	return inst_new(rt, p, sect, id);
+fail:
+	free(label);
+	free(plugname);
+	return NULL;
+}
+
+int
+runtime_load(struct runtime *rt, const char *path, bool explicit_path)
+{
+	const struct conf_entry *pe;
+	char **ids;
+	size_t before;
+
+	memset(rt, 0, sizeof(*rt));
+	if (path == NULL)
+		path = SYSCONFDIR "/plume/plume.conf";
+	if (!explicit_path && access(path, F_OK) == -1 && errno == ENOENT) {
+		rt->embedded = true;
+		conf_parse_string(embedded_config, "(built-in default)",
+		    &rt->conf, &rt->diags);
+	} else {
+		rt->conf_path = xstrdup(path);
+		conf_parse_file(path, &rt->conf, &rt->diags);
+	}
+	conf_validate(rt->conf->globals, global_keys, NULL, DIAG_ERROR,
+	    "global settings", rt->conf->path, 0, &rt->diags);
+	resolve_globals(rt);
+	loader_set_dirs((const char *const *)rt->plugin_dirs);
+	if (rt->diags.nerrors > 0)
+		return -1;
+
+	pe = conf_entry_find(rt->conf->globals, "pipeline");
+	ids = conf_split_list(pe->value);
+	before = rt->diags.nerrors;
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		struct plume_inst *in;
+		bool dup = false;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= strcmp(ids[i], ids[j]) == 0;
+		if (dup) {
+			diags_add(&rt->diags, DIAG_ERROR, pe->file, pe->line,
+			    "pipeline names '%s' twice", ids[i]);
+			continue;
+		}
+		in = inst_setup(rt, ids[i], pe->file, pe->line, DIAG_ERROR);
+		if (in == NULL)
+			continue;
+		rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
+		    sizeof(*rt->insts));
+		rt->insts[rt->ninsts++] = in;
+		if (rt->transport == NULL &&
+		    (in->plugin->desc.kinds & PLUME_KIND_TRANSPORT))
+			rt->transport = in;
+	}
+	if (rt->diags.nerrors == before && rt->transport == NULL)
+		diags_add(&rt->diags, DIAG_ERROR, pe->file, pe->line,
+		    "pipeline names no transport: nothing would deliver "
+		    "the mail (e.g. add outbox or smtp)");
+	strv_free(ids);
+	return rt->diags.nerrors > 0 ? -1 : 0;
+}
+
+int
+runtime_start(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const char *err = NULL;
+
+		if (in->plugin->desc.init == NULL) {
+			in->started = true;
+			continue;
+		}
+		if (in->plugin->desc.init(&host_services, in, &in->state,
+		    &err) != 0) {
+			char *label = section_label(in->id);
+
+			diags_add(&rt->diags, DIAG_ERROR,
+			    in->sect ? in->sect->file : NULL,
+			    in->sect ? in->sect->line : 0, "%s: %s", label,
+			    err ? err : "the plugin failed to start");
+			free(label);
+			return -1;
+		}
+		in->started = true;
+	}
+	return 0;
+}
+
+/* Every section no pipeline entry reaches: the same checks, as warnings,
+   so a leftover snippet of a removed plugin never stops mail. */
+void
+runtime_check_all(struct runtime *rt)
+{
+	for (struct conf_section *s = rt->conf->sections; s; s = s->next) {
+		struct plume_inst *in;
+		bool reached = false;
+
+		for (size_t i = 0; i < rt->ninsts; i++)
+			reached |= strcmp(rt->insts[i]->id, s->id) == 0;
+		if (reached)
+			continue;
+		diags_add(&rt->diags, DIAG_WARNING, s->file, s->line,
+		    "section [%s%s%s%s] is not reached from pipeline and is "
+		    "ignored", s->plugin, s->name ? " \"" : "",
+		    s->name ? s->name : "", s->name ? "\"" : "");
+		in = inst_setup(rt, s->id, s->file, s->line, DIAG_WARNING);
+		if (in != NULL)
+			inst_free(in);
+	}
+}
+
+struct plume_inst *
+runtime_inst_for(struct runtime *rt, struct plugin *p)
+{
+	struct plume_inst *in;
+	struct conf_section *s;
+
+	for (size_t i = 0; i < rt->ninsts; i++)
+		if (rt->insts[i]->plugin == p)
+			return rt->insts[i];
+	for (s = rt->conf ? rt->conf->sections : NULL; s; s = s->next)
+		if (strcmp(s->plugin, p->name) == 0)
+			break;
+	in = inst_new(rt, p, s, s ? s->id : p->name);
+	rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
+	    sizeof(*rt->insts));
+	rt->insts[rt->ninsts++] = in;
+	return in;
+}
+
+void
+runtime_free(struct runtime *rt)
+{
+	/* shut down in reverse order of start */
+	for (size_t i = rt->ninsts; i-- > 0;)
+		inst_free(rt->insts[i]);
+	free(rt->insts);
+	if (rt->conf != NULL)
+		conf_free(rt->conf);
+	diags_free(&rt->diags);
+	free(rt->conf_path);
+	free(rt->hostname);
+	free(rt->domain);
+	free(rt->queue_dir);
+	strv_free(rt->plugin_dirs);
+	memset(rt, 0, sizeof(*rt));
+}
+
+int
+runtime_ensure_dir(const char *dir, mode_t mode, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) == 0 || errno == EEXIST) {
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(err, errlen, "%s exists but is not a directory", dir);
+		return -1;
+	}
+	if (errno == ENOENT) {
+		char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
+
+		if (slash != NULL && slash != parent) {
+			*slash = '\0';
+			if (runtime_ensure_dir(parent, 0755, err, errlen) == 0) {
+				free(parent);
+				if (mkdir(dir, mode) == 0 || errno == EEXIST)
+					return 0;
+				goto fail;
+			}
+			free(parent);
+			return -1;
+		}
+		free(parent);
+	}
+fail:
+	snprintf(err, errlen, "cannot create directory %s: %s", dir,
+	    strerror(errno));
+	return -1;
+}
+
+/* ---- events and delivery ------------------------------------------- */
+
+void
+runtime_event(struct runtime *rt, struct plume_msg *m,
+    enum plume_event_type type, const char *rcpt, const char *instance,
+    const struct plume_reply *reply, long duration_ms)
+{
+	struct plume_event ev;
+	const char **notes;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.struct_size = sizeof(ev);
+	ev.type = type;
+	clock_gettime(CLOCK_REALTIME, &ev.time);
+	ev.queue_id = m->qid;
+	ev.message_id = m->message_id;
+	ev.sender = m->sender ? m->sender : "";
+	ev.rcpt = rcpt;
+	ev.nrcpt = m->nrcpt;
+	ev.size = msg_size(m);
+	ev.instance = instance;
+	ev.reply = reply;
+	ev.attempt = 1;
+	ev.duration_ms = duration_ms;
+	ev.uid = m->uid;
+	ev.user = m->user;
+	notes = xcalloc(2 * m->nnotes + 1, sizeof(*notes));
+	for (size_t i = 0; i < m->nnotes; i++) {
+		notes[2 * i] = m->notes[i].key;
+		notes[2 * i + 1] = m->notes[i].value;
+	}
+	ev.notes = notes;
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_observer_ops *ops = in->plugin->desc.observer;
+
+		if (!(in->plugin->desc.kinds & PLUME_KIND_OBSERVER) ||
+		    ops == NULL || ops->event == NULL || !in->started)
+			continue;
+		ops->event(in->state, &ev);
+	}
+	free(notes);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+status_word(enum plume_status st)
+{
+	return st == PLUME_OK ? "sent" : st == PLUME_TEMPFAIL ? "deferred" :
+	    "bounced";
+}
+
+static void
+log_rcpt_result(const struct plume_msg *m, const struct rcpt *r,
+    const char *via, long ms)
+{
+	const struct result *res = &r->result;
+	int level = res->status == PLUME_OK ? LOG_LVL_INFO :
+	    res->status == PLUME_TEMPFAIL ? LOG_LVL_WARNING : LOG_LVL_ERR;
+	struct buf facts, words;
+
+	buf_init(&facts);
+	buf_init(&words);
+	for (size_t i = 0; i < m->nnotes; i++)
+		buf_printf(&facts, ", %s=%s", m->notes[i].key,
+		    m->notes[i].value);
+	if (res->code != 0)
+		buf_printf(&words, "%d ", res->code);
+	if (res->enhanced != NULL)
+		buf_printf(&words, "%s ", res->enhanced);
+	buf_adds(&words, res->text != NULL ? res->text : "no text");
+	logx(level, "to=<%s>, via=%s%s, delay=%ld.%03lds, status=%s (%s)",
+	    r->addr, via, facts.len ? facts.data : "", ms / 1000, ms % 1000,
+	    status_word(res->status), words.data);
+	buf_free(&words);
+	buf_free(&facts);
+}
+
+static void
+fail_active(struct plume_msg *m, const struct plume_reply *reply)
+{
+	for (size_t i = 0; i < msg_active_count(m); i++) {
+		struct rcpt *r = msg_active_rcpt(m, i);
+
+		if (!r->result.set)
+			result_set(&r->result, reply);
+	}
+}
+
+void
+summary_free(struct delivery_summary *s)
+{
+	free(s->first_error);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+runtime_deliver(struct runtime *rt, struct plume_msg *m,
+    struct delivery_summary *sum)
+{
+	struct plume_inst *tr = rt->transport;
+	struct plume_reply reply;
+	int64_t t0;
+	long ms;
+	size_t *pass;
+	size_t npass = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	sum->all_perm_are_5_1 = true;
+	m->route = tr->id;
+	runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
+
+	/* filters: once for this route's copy */
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_filter_ops *ops = in->plugin->desc.filter;
+		int st;
+
+		if (!(in->plugin->desc.kinds & PLUME_KIND_FILTER) ||
+		    ops == NULL || ops->filter == NULL)
+			continue;
+		memset(&reply, 0, sizeof(reply));
+		st = ops->filter(in->state, m, &reply);
+		if (st != PLUME_OK) {
+			reply.status = st == PLUME_PERMFAIL ? PLUME_PERMFAIL :
+			    PLUME_TEMPFAIL;
+			if (reply.code == 0)
+				reply.code = st == PLUME_PERMFAIL ? 554 : 451;
+			if (reply.text == NULL)
+				reply.text = "refused by filter";
+			fail_active(m, &reply);
+			break;
+		}
+	}
+
+	/* policies: a verdict per recipient */
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_policy_ops *ops = in->plugin->desc.policy;
+
+		if (!(in->plugin->desc.kinds & PLUME_KIND_POLICY) ||
+		    ops == NULL || ops->check == NULL)
+			continue;
+		ops->check(in->state, m);
+	}
+	pass = xcalloc(m->nrcpt, sizeof(*pass));
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->rcpts[i];
+
+		if (r->verdict.set && r->verdict.status != PLUME_OK &&
+		    !r->result.set) {
+			struct plume_reply v;
+
+			result_to_reply(&r->verdict, &v);
+			result_set(&r->result, &v);
+			if (v.status == PLUME_TEMPFAIL)
+				runtime_event(rt, m, PLUME_EV_THROTTLED,
+				    r->addr, NULL, &v, -1);
+		}
+		if (!r->result.set)
+			pass[npass++] = i;
+	}
+
+	t0 = mono_ms();
+	if (npass > 0) {
+		const struct plume_transport_ops *ops =
+		    tr->plugin->desc.transport;
+
+		m->active = pass;
+		m->nactive = npass;
+		runtime_event(rt, m, PLUME_EV_ATTEMPT, NULL, tr->id, NULL, -1);
+		ops->deliver(tr->state, NULL, m);
+		memset(&reply, 0, sizeof(reply));
+		reply.status = PLUME_TEMPFAIL;
+		reply.code = 451;
+		reply.enhanced = "4.3.0";
+		reply.text = "the transport reported no result for this "
+		    "recipient";
+		fail_active(m, &reply);
+		m->active = NULL;
+		m->nactive = 0;
+	}
+	ms = (long)(mono_ms() - t0);
+	free(pass);
+
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->rcpts[i];
+		struct plume_reply out;
+		enum plume_event_type ev;
+
+		result_to_reply(&r->result, &out);
+		log_rcpt_result(m, r, tr->id, ms);
+		switch (r->result.status) {
+		case PLUME_OK:
+			sum->delivered++;
+			ev = PLUME_EV_DELIVERED;
+			break;
+		case PLUME_TEMPFAIL:
+			sum->tempfail++;
+			ev = PLUME_EV_DEFERRED;
+			break;
+		default:
+			sum->permfail++;
+			ev = PLUME_EV_FAILED;
+			if (r->result.enhanced == NULL ||
+			    strncmp(r->result.enhanced, "5.1.", 4) != 0)
+				sum->all_perm_are_5_1 = false;
+			break;
+		}
+		if (r->result.status != PLUME_OK && sum->first_error == NULL)
+			sum->first_error = xasprintf("<%s>: %d%s%s %s",
+			    r->addr, r->result.code,
+			    r->result.enhanced ? " " : "",
+			    r->result.enhanced ? r->result.enhanced : "",
+			    r->result.text ? r->result.text : "");
+		runtime_event(rt, m, ev, r->addr, tr->id, &out, ms);
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * NAME
+ *	runtime.h - the configured plume: global settings, plugin
+ *	instances, and the pipeline a message goes through
+ * DESCRIPTION
+ *	runtime_load() reads the config (or the embedded default), checks
+ *	the global keys, and for every instance named by pipeline loads its
+ *	plugin, validates its section against the plugin's key table and,
+ *	in runtime_start(), calls its init().  Sections no pipeline entry
+ *	reaches are not loaded on the submission path (start-up stays
+ *	lean); runtime_check_all() validates them too, as warnings, for
+ *	"plume config check".
+ *
+ *	runtime_deliver() runs one message: filters, policies, the
+ *	transport, with observers seeing every event, and fills a summary
+ *	that cmd/ turns into an exit code.
+ */
+#ifndef PLUME_RUNTIME_H
+#define PLUME_RUNTIME_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "message.h"
+#include "plume/plugin.h"
+
+struct plugin;
+
+struct plume_inst {
+	struct runtime *rt;
+	struct plugin *plugin;
+	struct conf_section *sect;	/* NULL: no section, all defaults */
+	char	*id;			/* "smtp:backup" */
+	char	*name;			/* "backup", or "" */
+	void	*state;
+	bool	 started;
+	struct note *cache;		/* resolved values handed out */
+	size_t	 ncache;
+	struct { char *key; char **v; } *lists;
+	size_t	 nlists;
+	char	*state_dir;
+};
+
+struct runtime {
+	struct conf *conf;
+	char	*conf_path;		/* the file read, or NULL */
+	bool	 embedded;		/* no config file: built-in default */
+	struct diags diags;
+
+	/* resolved global settings */
+	char	*hostname;
+	char	*domain;
+	char	*queue_dir;
+	char	**plugin_dirs;
+	long long size_limit;
+	bool	 syslog;
+
+	struct plume_inst **insts;	/* pipeline order */
+	size_t	 ninsts;
+	struct plume_inst *transport;	/* the route for every recipient */
+};
+
+struct delivery_summary {
+	size_t	 delivered;
+	size_t	 tempfail;
+	size_t	 permfail;
+	bool	 all_perm_are_5_1;	/* every refusal was 5.1.x */
+	char	*first_error;		/* "<rcpt>: 550 5.1.1 text" */
+};
+
+extern const struct plume_host host_services;
+extern const struct plume_conf_key global_keys[];
+
+/* Loads the config file (path NULL: the default file, or the embedded
+   default when there is none).  -1 on errors, listed in rt->diags. */
+int	 runtime_load(struct runtime *, const char *path, bool explicit_path);
+int	 runtime_start(struct runtime *);
+void	 runtime_check_all(struct runtime *);
+void	 runtime_free(struct runtime *);
+const char *runtime_default_config(void);
+
+int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
+void	 runtime_deliver(struct runtime *, struct plume_msg *,
+	    struct delivery_summary *);
+void	 summary_free(struct delivery_summary *);
+void	 runtime_event(struct runtime *, struct plume_msg *,
+	    enum plume_event_type, const char *rcpt, const char *instance,
+	    const struct plume_reply *, long duration_ms);
+struct plume_inst *runtime_inst_for(struct runtime *, struct plugin *);
+
+#endif

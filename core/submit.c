@@ -1,0 +1,301 @@
+/*
+ * NAME
+ *	submit.c - complete a submitted message before any plugin sees it
+ * DESCRIPTION
+ *	Envelope sender: -f/-r (qualified with domain when it has no '@';
+ *	"<>" or "" is the null sender), else the invoking user at domain.
+ *
+ *	Recipients: the command-line ones, plus with -t those of To, Cc
+ *	and Bcc, or only of Resent-To, Resent-Cc and Resent-Bcc when any of
+ *	those exist (RFC 5322 3.6.6; Postfix does the same).  The union, as
+ *	Postfix, msmtp and dma take it: Ruby's mail gem passes both.
+ *	Duplicates are dropped; unqualified addresses get @domain.  Header
+ *	addresses that cannot be parsed are skipped with a warning, never
+ *	guessed at.
+ *
+ *	Bcc and Resent-Bcc fields are removed whether or not -t was given:
+ *	nodemailer passes Bcc in the header and the recipients in argv.
+ *
+ *	Added when missing: From (-F or the passwd full name, and the
+ *	sender), Date, Message-ID <YYYYMMDDhhmmss.QID@hostname>.  Always
+ *	prepended: a Received field naming plume and the submitting user,
+ *	so a message from a hacked web application can be traced to uid.
+ * DIAGNOSTICS
+ *	SUBMIT_NO_RCPT and SUBMIT_BAD_ADDR with one line in err.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "message.h"
+#include "rfc5322.h"
+#include "submit.h"
+#include "util.h"
+
+bool
+submit_arg_ok(const char *s)
+{
+	return s[0] != '-' && strpbrk(s, "\r\n") == NULL;
+}
+
+char *
+submit_qualify(const char *addr, const char *domain)
+{
+	/* an '@' inside a quoted local part does not qualify it */
+	const char *at = strrchr(addr, '@');
+
+	if (at != NULL && strchr(at, '"') == NULL)
+		return xstrdup(addr);
+	return xasprintf("%s@%s", addr, domain);
+}
+
+/* "<a@b>" from the command line means a@b; "<>" the null sender. */
+static char *
+strip_angles(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return xstrndup(s + 1, n - 2);
+	return xstrdup(s);
+}
+
+static void
+add_header_rcpts(struct plume_msg *m, const char *name,
+    const struct submit_opts *o)
+{
+	for (size_t n = 0;; n++) {
+		long i = msg_header_find(m, name, n);
+		const struct header *h;
+		struct addrlist list = { NULL, 0 };
+		const char *err = NULL;
+
+		if (i < 0)
+			break;
+		h = &m->hdrs[i];
+		if (rfc5322_parse_addrlist(h->raw + h->name_len + 1,
+		    h->len - h->name_len - 1, &list, &err) == -1)
+			log_warnx("%s: header has an address that cannot be "
+			    "parsed (%s); taking the %zu that can", name,
+			    err ? err : "syntax error", list.n);
+		for (size_t k = 0; k < list.n; k++) {
+			char *q = submit_qualify(list.v[k].spec, o->domain);
+
+			if (rfc5321_valid_mailbox(q, false))
+				msg_add_rcpt(m, q);
+			else
+				log_warnx("%s: skipping unusable address <%s>",
+				    name, q);
+			free(q);
+		}
+		addrlist_free(&list);
+	}
+}
+
+static bool
+has_resent_rcpts(const struct plume_msg *m)
+{
+	return msg_header_find(m, "Resent-To", 0) >= 0 ||
+	    msg_header_find(m, "Resent-Cc", 0) >= 0 ||
+	    msg_header_find(m, "Resent-Bcc", 0) >= 0;
+}
+
+static bool
+is_atext_phrase(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == ' ' ||
+		    strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL))
+			return false;
+	return true;
+}
+
+static void
+base64_add(struct buf *b, const unsigned char *p, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		buf_addc(b, tab[(v >> 18) & 63]);
+		buf_addc(b, tab[(v >> 12) & 63]);
+		buf_addc(b, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		buf_addc(b, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+/* A display name as an RFC 5322 phrase: atoms as they are, other ASCII
+   quoted, anything with 8-bit bytes as an RFC 2047 encoded word. */
+static void
+phrase_add(struct buf *b, const char *name)
+{
+	bool ascii = true;
+
+	for (const char *p = name; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			ascii = false;
+	if (ascii && is_atext_phrase(name)) {
+		buf_adds(b, name);
+	} else if (ascii) {
+		buf_addc(b, '"');
+		for (const char *p = name; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, *p);
+		}
+		buf_addc(b, '"');
+	} else {
+		buf_adds(b, "=?UTF-8?B?");
+		base64_add(b, (const unsigned char *)name, strlen(name));
+		buf_adds(b, "?=");
+	}
+}
+
+static void
+rfc5322_date(char *out, size_t len, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	/* the C locale is in force: day and month names are English */
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+static void
+add_missing_headers(struct plume_msg *m, const struct submit_opts *o)
+{
+	char date[64], stamp[32];
+	const char *err;
+	struct tm tm;
+	long i;
+
+	if (msg_header_find(m, "From", 0) < 0) {
+		struct buf b;
+		const char *name = o->fullname;
+
+		if (name == NULL && o->sender == NULL)
+			name = o->gecos;
+		buf_init(&b);
+		if (name != NULL && *name != '\0') {
+			phrase_add(&b, name);
+			buf_adds(&b, " <");
+		}
+		if (m->sender[0] != '\0')
+			buf_adds(&b, m->sender);
+		else
+			buf_printf(&b, "MAILER-DAEMON@%s", o->domain);
+		if (name != NULL && *name != '\0')
+			buf_addc(&b, '>');
+		msg_header_add(m, PLUME_HEADER_APPEND, "From", b.data, &err);
+		buf_free(&b);
+	}
+	rfc5322_date(date, sizeof(date), o->now);
+	if (msg_header_find(m, "Date", 0) < 0)
+		msg_header_add(m, PLUME_HEADER_APPEND, "Date", date, &err);
+	if ((i = msg_header_find(m, "Message-ID", 0)) < 0) {
+		char *id;
+
+		gmtime_r(&o->now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+		id = xasprintf("<%s.%s@%s>", stamp, m->qid, o->hostname);
+		msg_header_add(m, PLUME_HEADER_APPEND, "Message-ID", id, &err);
+		m->message_id = id;
+	} else {
+		char *v = msg_header_value(m, (size_t)i);
+		char *s = v, *e;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		m->message_id = xstrndup(s, (size_t)(e - s));
+		free(v);
+	}
+	{
+		char *recv = xasprintf("by %s (plume %s, from userid %lu "
+		    "(%s))\r\n\tid %s; %s", o->hostname, PACKAGE_VERSION,
+		    (unsigned long)o->uid, o->user, m->qid, date);
+
+		msg_header_add(m, PLUME_HEADER_PREPEND, "Received", recv,
+		    &err);
+		free(recv);
+	}
+}
+
+enum submit_status
+submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
+    size_t errlen)
+{
+	m->uid = o->uid;
+	m->user = xstrdup(o->user);
+	m->arrival = o->now;
+
+	if (o->sender != NULL) {
+		char *s = strip_angles(o->sender);
+
+		if (*s == '\0')
+			m->sender = s;
+		else {
+			m->sender = submit_qualify(s, o->domain);
+			free(s);
+			if (!rfc5321_valid_mailbox(m->sender, false)) {
+				snprintf(err, errlen, "invalid sender address "
+				    "<%s>", m->sender);
+				return SUBMIT_BAD_ADDR;
+			}
+		}
+	} else
+		m->sender = xasprintf("%s@%s", o->user, o->domain);
+
+	for (size_t i = 0; i < o->nrcpts; i++) {
+		char *s = strip_angles(o->rcpts[i]);
+		char *q = submit_qualify(s, o->domain);
+
+		free(s);
+		if (!rfc5321_valid_mailbox(q, false)) {
+			snprintf(err, errlen, "invalid recipient address <%s>",
+			    q);
+			free(q);
+			return SUBMIT_BAD_ADDR;
+		}
+		msg_add_rcpt(m, q);
+		free(q);
+	}
+	if (o->extract) {
+		const char *const plain[] = { "To", "Cc", "Bcc" };
+		const char *const resent[] = { "Resent-To", "Resent-Cc",
+		    "Resent-Bcc" };
+		const char *const *names = has_resent_rcpts(m) ? resent :
+		    plain;
+
+		for (size_t i = 0; i < 3; i++)
+			add_header_rcpts(m, names[i], o);
+	}
+	msg_header_remove_all(m, "Bcc");
+	msg_header_remove_all(m, "Resent-Bcc");
+
+	if (m->nrcpt == 0) {
+		snprintf(err, errlen, "no recipients: name them on the "
+		    "command line or use -t with To, Cc or Bcc fields");
+		return SUBMIT_NO_RCPT;
+	}
+	m->smtputf8 = rfc5321_needs_utf8(m->sender);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		m->smtputf8 |= rfc5321_needs_utf8(m->rcpts[i].addr);
+	add_missing_headers(m, o);
+	return SUBMIT_OK;
+}

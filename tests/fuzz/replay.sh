@@ -1,0 +1,18 @@
+#!/bin/sh
+# replay.sh - replay every fuzz target over its corpus (seeds and every
+# crash ever found), with whatever sanitizers this build has.
+set -u
+: "${top_builddir:?run through make check}" "${top_srcdir:?}"
+targets="address conf intake"
+n=0
+echo "1..$(echo $targets | wc -w)"
+for t in $targets; do
+	n=$((n + 1))
+	bin="$top_builddir/tests/fuzz/fuzz_$t"
+	if out=$("$bin" "$top_srcdir/tests/fuzz/corpus/$t" 2>&1); then
+		echo "ok $n - fuzz_$t: $out"
+	else
+		echo "not ok $n - fuzz_$t"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+done

@@ -1,0 +1,85 @@
+# lib.sh - shared helpers for plume's TAP integration tests.
+# Source it; it sets up a private work dir, a plugin dir holding the
+# freshly built modules, and a config pointing at both, and removes it all
+# on exit, even when a test fails.
+
+set -u
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+PLUME="$top_builddir/plume"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/plume-test.XXXXXX")
+chmod 755 "$WORK"
+trap 'rm -rf "$WORK"' EXIT INT TERM
+PLUGINS="$WORK/plugins"
+QUEUE="$WORK/queue"
+CONF="$WORK/plume.conf"
+mkdir -p "$PLUGINS" "$WORK/bin"
+for so in "$top_builddir"/plugins/*/.libs/*.so; do
+	[ -e "$so" ] && cp "$so" "$PLUGINS/"
+done
+chmod 755 "$PLUGINS"
+# sendmail personality for the tests
+ln -s "$PLUME" "$WORK/bin/sendmail"
+ln -s "$PLUME" "$WORK/bin/mailq"
+ln -s "$PLUME" "$WORK/bin/newaliases"
+SENDMAIL="$WORK/bin/sendmail"
+
+write_conf() {	# write_conf [extra lines]: a config for the test sandbox
+	{
+		echo "hostname = test.example.org"
+		echo "domain = example.org"
+		echo "queue_dir = $QUEUE"
+		echo "plugin_dir = $PLUGINS"
+		echo "syslog = no"
+		printf '%s\n' "$@"
+	} > "$CONF"
+}
+
+T=0
+FAILED=0
+plan() { echo "1..$1"; }
+ok() {	# ok CONDITION-STATUS DESCRIPTION
+	T=$((T + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T - $2"
+	else
+		echo "not ok $T - $2"
+		FAILED=$((FAILED + 1))
+	fi
+}
+check() {	# check DESCRIPTION COMMAND...: ok when the command succeeds
+	d=$1
+	shift
+	if "$@" >"$WORK/check.out" 2>&1; then ok 0 "$d"; else
+		ok 1 "$d"
+		sed 's/^/# /' "$WORK/check.out"
+	fi
+}
+diag() { printf '# %s\n' "$*"; }
+
+# run_sm STDIN-FILE ARGS...: run sendmail, keep rc, stdout, stderr
+run_sm() {
+	in=$1
+	shift
+	set +e
+	"$SENDMAIL" "$@" < "$in" > "$WORK/out" 2> "$WORK/err"
+	RC=$?
+	set -e 2>/dev/null || true
+	set +e
+}
+
+# The one message file in the outbox (there must be exactly one new one).
+outbox_files() { ls "$QUEUE/outbox/new" 2>/dev/null | sort; }
+outbox_last() {
+	f=$(ls -t "$QUEUE/outbox/new" 2>/dev/null | head -n 1)
+	[ -n "$f" ] && echo "$QUEUE/outbox/new/$f"
+}
+# The message below plume's trace and envelope fields.
+strip_trace() {
+	awk 'BEGIN { h = 1 }
+	     h && /^(Return-Path|Envelope-To): / { next }
+	     h && /^Received: by / { skip = 1; next }
+	     h && skip && /^[ \t]/ { next }
+	     { skip = 0; h = 0; print }' "$1"
+}
