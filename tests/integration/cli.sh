@@ -3,7 +3,7 @@
 # errors, -v, the logfile observer, mailq and newaliases.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 29
+plan 32
 write_conf "pipeline = outbox, logfile" "[logfile]" "path = $WORK/log.jsonl"
 printf 'From: a@example.org\nSubject: x\n\nhi\n' > "$WORK/msg"
 
@@ -48,6 +48,29 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	check "-X file never written" test ! -e "$WORK/xlog"
 else
 	for i in 1 2 3; do T=$((T + 1)); echo "ok $T # SKIP needs root and setpriv"; done
+fi
+
+# -C and PLUME_CONFIG for a set-id plume: root only, else 77 (never ignored)
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+    getent group mail >/dev/null; then
+	mkdir -p "$WORK/sgid" && cp "$PLUME" "$WORK/sgid/sendmail"
+	chgrp mail "$WORK/sgid/sendmail" && chmod 2755 "$WORK/sgid/sendmail"
+	chmod 755 "$WORK/sgid"
+	set +e
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$WORK/sgid/sendmail" -C "$CONF" to@example.org < "$WORK/msg" > /dev/null 2> "$WORK/err"
+	rc=$?
+	check "set-id: -C refused for a non-root caller with 77" \
+	    sh -c "[ $rc -eq 77 ] && grep -q '^plume: -C is refused: plume is installed set-id and you are not root$' '$WORK/err'"
+	PLUME_CONFIG="$CONF" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$WORK/sgid/sendmail" to@example.org < "$WORK/msg" > /dev/null 2> "$WORK/err"
+	rc=$?
+	check "set-id: PLUME_CONFIG refused for a non-root caller with 77" \
+	    sh -c "[ $rc -eq 77 ] && grep -q 'PLUME_CONFIG is refused' '$WORK/err'"
+	"$WORK/sgid/sendmail" -C "$CONF" to@example.org < "$WORK/msg" > /dev/null 2> "$WORK/err"
+	ok $? "set-id: -C honoured for root"
+else
+	for i in 1 2 3; do T=$((T + 1)); echo "ok $T # SKIP needs root, setpriv, group mail"; done
 fi
 
 # -v: the log on stderr, with the transport's words
