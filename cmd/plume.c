@@ -89,6 +89,20 @@ finish(int code)
 	return code;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Sanitizer builds only: LeakSanitizer cannot inspect a set-id process
+ * (it needs ptrace) and dies at exit; check leaks everywhere else.
+ */
+const char	*__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return running_setid() ? "detect_leaks=0" : "";
+}
+#endif
+
 static void
 sanitize_fds(void)
 {

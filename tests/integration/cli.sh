@@ -53,7 +53,7 @@ fi
 # -C and PLUME_CONFIG for a set-id plume: root only, else 77 (never ignored)
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
     getent group mail >/dev/null; then
-	mkdir -p "$WORK/sgid" && cp "$PLUME" "$WORK/sgid/sendmail"
+	mkdir -p "$WORK/sgid" && cp "$top_builddir/plume" "$WORK/sgid/sendmail"
 	chgrp mail "$WORK/sgid/sendmail" && chmod 2755 "$WORK/sgid/sendmail"
 	chmod 755 "$WORK/sgid"
 	set +e

@@ -116,12 +116,18 @@ check "Received field names plume and uid" \
     sh -c "sed -n 3,4p '$f' | tr -d '\r' | grep -q '^Received: by test.example.org (plume .*, from userid $(id -u) ($(id -un)))' "
 
 # 21: closed stderr: a log line can never land in the spool
-rm -rf "$QUEUE/outbox"
-"$SENDMAIL" -C "$CONF" -v bob@example.org < "$WORK/lf.in" 2>&-
-rc=$?
-f=$(outbox_last)
-check "closed stderr: delivered and no log text in the message" \
-    sh -c "[ $rc -eq 0 ] && [ -n '$f' ] && ! grep -q 'plume:\\|to=<' '$f'"
+# (not under valgrind, which needs a stderr of its own)
+if [ -z "${PLUME_VALGRIND:-}" ]; then
+	rm -rf "$QUEUE/outbox"
+	"$SENDMAIL" -C "$CONF" -v bob@example.org < "$WORK/lf.in" 2>&-
+	rc=$?
+	f=$(outbox_last)
+	check "closed stderr: delivered and no log text in the message" \
+	    sh -c "[ $rc -eq 0 ] && [ -n '$f' ] && ! grep -q 'plume:\\|to=<' '$f'"
+
+else
+	T=$((T + 1)); echo "ok $T # SKIP under valgrind"
+fi
 
 # 22: closed stdin is an empty message, not a hang or a crash
 rm -rf "$QUEUE/outbox"
@@ -132,7 +138,7 @@ ok $? "closed stdin is an empty message"
 check "no spool file left in tmp/" sh -c "[ -z \"\$(ls '$QUEUE/tmp')\" ]"
 
 # 24-27: 100 MB message, byte for byte, with flat memory
-if [ -x /usr/bin/time ]; then
+if [ -x /usr/bin/time ] && [ -z "${PLUME_VALGRIND:-}" ]; then
 	printf '%s\n' "$HDR" > "$WORK/small.in"
 	head -c 2048 /dev/urandom | base64 >> "$WORK/small.in"
 	rm -rf "$QUEUE/outbox"
@@ -156,5 +162,5 @@ if [ -x /usr/bin/time ]; then
 	check "peak RSS for 100 MB under 16 MiB" test "$(cat "$WORK/rss.big")" -lt 16384
 	rm -f "$WORK/big.in" "$f"
 else
-	for i in 1 2 3 4; do T=$((T + 1)); echo "ok $T # SKIP /usr/bin/time missing"; done
+	for i in 1 2 3 4; do T=$((T + 1)); echo "ok $T # SKIP needs /usr/bin/time, not under valgrind"; done
 fi

@@ -19,10 +19,23 @@ for so in "$top_builddir"/plugins/*/.libs/*.so; do
 	[ -e "$so" ] && cp "$so" "$PLUGINS/"
 done
 chmod 755 "$PLUGINS"
-# sendmail personality for the tests
-ln -s "$PLUME" "$WORK/bin/sendmail"
-ln -s "$PLUME" "$WORK/bin/mailq"
-ln -s "$PLUME" "$WORK/bin/newaliases"
+# The personalities under test.  PLUME_VALGRIND=1 runs every plume the
+# tests start under valgrind (memcheck), failing on any error or leak.
+if [ -n "${PLUME_VALGRIND:-}" ]; then
+	mkdir -p "$WORK/real"
+	for p in plume sendmail mailq newaliases; do
+		ln -s "$PLUME" "$WORK/real/$p"
+		printf '#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "%s" "$@"\n' \
+		    "$WORK/real/$p" > "$WORK/bin/$p"
+		chmod 755 "$WORK/bin/$p"
+	done
+	PLUME="$WORK/bin/plume"
+else
+	for p in sendmail mailq newaliases; do
+		ln -s "$PLUME" "$WORK/bin/$p"
+	done
+fi
 SENDMAIL="$WORK/bin/sendmail"
 
 write_conf() {	# write_conf [extra lines]: a config for the test sandbox
