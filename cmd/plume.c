@@ -263,11 +263,16 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	tmpdir = xasprintf("%s/tmp", rt.queue_dir);
 	if (runtime_ensure_dir(rt.queue_dir, 0755, err, sizeof(err)) == -1 ||
 	    runtime_ensure_dir(tmpdir, 0700, err, sizeof(err)) == -1) {
+		/* a broken config is the news, even when it broke the spool */
+		if (cfgerr != NULL)
+			code = fail(EX_CONFIG, "%s; the message could not be "
+			    "kept (%s)", cfgerr, err);
+		else
+			code = fail(EX_CANTCREAT, "%s", err);
 		free(tmpdir);
-		code = fail(EX_CANTCREAT, "%s", cfgerr ? cfgerr : err);
 		free(cfgerr);
 		runtime_free(&rt);
-		return cfgerr ? EX_CONFIG : code;
+		return code;
 	}
 
 	msg_init(&m);

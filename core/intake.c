@@ -20,7 +20,9 @@
  *	Header section: lines up to the first empty line, or up to the
  *	first line that is neither a field ("Name:") nor a continuation of
  *	one (Postfix does the same); such a line starts the body.  Fields
- *	are kept with their folding.  The body goes to the spool file
+ *	are kept with their folding.  A first line "From ..." (an mbox
+ *	envelope line, which old scripts still pipe in) is dropped, as
+ *	Sendmail does, rather than turning the whole header into body.  The body goes to the spool file
  *	queue_dir/tmp/QID, mode 0600, read later by offset.
  * DIAGNOSTICS
  *	The returned status says what went wrong; err holds one line.
@@ -142,6 +144,7 @@ struct intake {
 	struct plume_msg *m;
 	const struct intake_opts *opts;
 	bool	 in_headers;
+	bool	 first_line;
 	struct buf line;	/* header phase: the line being read */
 	struct buf field;	/* header phase: the field being read */
 	char	*wbuf;		/* body phase: write buffer */
@@ -230,6 +233,11 @@ field_flush(struct intake *in)
 static void
 header_line(struct intake *in, const char *l, size_t n)
 {
+	bool first = in->first_line;
+
+	in->first_line = false;
+	if (first && n >= 5 && memcmp(l, "From ", 5) == 0)
+		return;		/* an mbox envelope line, as Sendmail drops */
 	if (n == 0) {
 		field_flush(in);
 		in->in_headers = false;
@@ -291,6 +299,7 @@ intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
 	in.m = m;
 	in.opts = opts;
 	in.in_headers = true;
+	in.first_line = true;
 	in.err = err;
 	in.errlen = errlen;
 	err[0] = '\0';

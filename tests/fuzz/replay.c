@@ -118,6 +118,10 @@ main(int argc, char *argv[])
 	int i, rc = 0;
 
 	for (i = 1; i < argc; i++) {
+		/* libFuzzer's flags (-runs=0): the same command line works
+		   for both builds */
+		if (argv[i][0] == '-')
+			continue;
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (replay_dir(argv[i]) == -1)
 				rc = 1;

@@ -250,6 +250,24 @@ test_no_header_section(void **state)
 }
 
 static void
+test_mbox_from_line(void **state)
+{
+	struct fixture *f = *state;
+	struct plume_msg m;
+	char err[256];
+	const char *in = "From alice@example.org Thu Nov 26 10:00:00 2026\n"
+	    "Subject: s\n\nFrom here on, body\n";
+
+	assert_int_equal(intake_text(f, in, strlen(in), false, 0, &m, err,
+	    sizeof(err)), INTAKE_OK);
+	assert_int_equal(m.nhdr, 1);
+	assert_string_equal(m.hdrs[0].raw, "Subject: s");
+	assert_int_equal(m.body_size, strlen("From here on, body\r\n"));
+	unlink(m.body_path);
+	msg_free(&m);
+}
+
+static void
 test_header_only_and_empty(void **state)
 {
 	struct fixture *f = *state;
@@ -329,6 +347,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_headers_and_body, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_header_section, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mbox_from_line, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_header_only_and_empty,
 		    setup, teardown),
