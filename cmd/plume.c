@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdio.h>

@@ -348,15 +348,6 @@ h_now(void)
 	return time(NULL);
 }
 
-static int64_t
-h_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *
 h_probe_param(struct plume_probe *p, const char *name)
 {
@@ -402,7 +393,7 @@ const struct plume_host host_services = {
 	.note = h_note,
 	.state_dir = h_state_dir,
 	.now = h_now,
-	.monotonic_ms = h_monotonic_ms,
+	.monotonic_ms = monotonic_ms,
 	.wipe = secure_wipe,
 	.probe_param = h_probe_param,
 	.probe_report = h_probe_report,

@@ -451,15 +451,6 @@ runtime_event(struct runtime *rt, struct plume_msg *m,
 	free(notes);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *
 status_word(enum plume_status st)
 {
@@ -578,7 +569,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			pass[npass++] = i;
 	}
 
-	t0 = mono_ms();
+	t0 = monotonic_ms();
 	if (npass > 0) {
 		const struct plume_transport_ops *ops =
 		    tr->plugin->desc.transport;
@@ -597,7 +588,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		m->active = NULL;
 		m->nactive = 0;
 	}
-	ms = (long)(mono_ms() - t0);
+	ms = (long)(monotonic_ms() - t0);
 	free(pass);
 
 	for (size_t i = 0; i < m->nrcpt; i++) {

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
@@ -48,5 +49,6 @@ char	*buf_detach(struct buf *);	/* caller frees; buffer emptied */
 bool	 str_ieq(const char *, const char *);
 bool	 str_has_ctl_crlf(const char *);	/* CR, LF present */
 void	 secure_wipe(void *, size_t);
+int64_t	 monotonic_ms(void);	/* CLOCK_MONOTONIC, milliseconds */
 
 #endif
