@@ -31,8 +31,8 @@ check "binary and personalities installed" \
     sh -c "[ -x '$P/sbin/plume' ] && [ '$P/sbin/sendmail' -ef '$P/sbin/plume' ] && [ '$P/bin/mailq' -ef '$P/sbin/plume' ] && [ '$P/bin/newaliases' -ef '$P/sbin/plume' ]"
 check "plugins installed without .la files" \
     sh -c "[ -f '$P/lib/plume/outbox.so' ] && [ -f '$P/lib/plume/logfile.so' ] && [ -z \"\$(find '$P/lib/plume' -name '*.la')\" ]"
-check "public header and sample config installed, no live config" \
-    sh -c "[ -f '$P/include/plume/plugin.h' ] && [ -f '$P/etc/plume/plume.conf.sample' ] && [ ! -e '$P/etc/plume/plume.conf' ]"
+check "public header and sample configs installed, no live config" \
+    sh -c "[ -f '$P/include/plume/plugin.h' ] && [ -f '$P/etc/plume/plume.conf.sample' ] && [ -f '$P/etc/plume/conf.d/logfile.conf.sample' ] && [ ! -e '$P/etc/plume/plume.conf' ] && [ -z \"\$(ls '$P/etc/plume/conf.d' | grep -v sample)\" ]"
 check "spool directory created" test -d "$P/var/spool/plume"
 
 "$P/sbin/plume" plugins > "$WORK/out" 2>&1

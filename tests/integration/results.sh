@@ -4,7 +4,7 @@
 # filter, a policy and a transport that answer by recipient name).
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 17
+plan 18
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 write_conf "pipeline = testplug, logfile" "[testplug]" "path = $WORK/sent" \
     "[logfile]" "path = $WORK/log.jsonl"
@@ -33,6 +33,8 @@ expect() {
 expect 0 "every recipient accepted, stderr silent" '' ok1@example.org ok2@example.org
 check "filter edited the header the transport sent" \
     sh -c "grep -q '^X-Testplug: filtered' '$WORK/sent' && grep -c '^RCPT ' '$WORK/sent' | grep -qx 2"
+check "state directory made on demand, mode 0700" \
+    sh -c "[ \"\$(stat -c %a '$QUEUE/state/testplug')\" = 700 ]"
 check "transport facts reach the log" \
     sh -c "tail -n 1 '$WORK/log.jsonl' | grep -q '\"notes\":{\"relay\":\"testplug.invalid\[192.0.2.1\]:25\"}'"
 expect 67 "every recipient unknown (5.1.1)" \
