@@ -3,13 +3,31 @@
 # only what is missing, never starting a system daemon.
 #   sh build-aux/deps.sh build   compilers, autotools, libraries
 #   sh build-aux/deps.sh test    what the test suite runs
-# Run as root.  Test packages: python3 (JSON checks), time (/usr/bin/time
-# for memory figures), valgrind is optional and not installed here.
+# Run as root.  Test packages:
+#   python3            JSON checks; the SMTP test servers run /usr/bin/python3
+#   time               /usr/bin/time for memory figures
+#   util-linux         setpriv, to run plume as an unprivileged caller
+#   postfix            a real MTA the SMTP transport tests start privately on
+#                      loopback (tests/integration/smtp-lib.sh).  Installed
+#                      with debconf "No configuration": no /etc/postfix/main.cf,
+#                      no system mail service, nothing started.  Note that
+#                      postfix Provides/Conflicts mail-transport-agent, so
+#                      apt REMOVES any other MTA package (exim4, nullmailer,
+#                      msmtp-mta, ...) already installed.
+#   sasl2-bin          saslpasswd2, to make the private Postfix's sasldb users
+#   libsasl2-modules   Cyrus PLAIN, LOGIN, CRAM-MD5, SCRAM mechanisms (only a
+#                      Recommends of libsasl2-2, and we install without them)
+#   python3-aiosmtpd   the scriptable faulty SMTP server (tests/integration/
+#                      faultsmtp.py)
+#   openssl            test CA and certificates made at run time
+#   ca-certificates    a sane default trust store for the TLS code paths
+# valgrind is optional and not installed here.
 set -eu
 
 BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
 libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev"
-TEST="python3 time util-linux"
+TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
+python3-aiosmtpd openssl ca-certificates"
 
 want=""
 for what in "$@"; do
@@ -42,6 +60,13 @@ if [ ! -e "$policy" ]; then
 fi
 trap '[ "$made_policy" = yes ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
+# Postfix must come up unconfigured: no main.cf, no system mail service.
+case " $missing " in
+*" postfix "*)
+	echo 'postfix postfix/main_mailer_type select No configuration' |
+	    debconf-set-selections
+	;;
+esac
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2

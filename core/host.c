@@ -361,6 +361,12 @@ h_probe_report(struct plume_probe *p, enum plume_check st, const char *check,
 	(void)p; (void)st; (void)check; (void)remedy; (void)fmt;
 }
 
+static int64_t
+h_msg_deadline_ms(struct plume_msg *m)
+{
+	return m->deadline_ms;
+}
+
 const struct plume_host host_services = {
 	.struct_size = sizeof(struct plume_host),
 	.abi_version = PLUME_ABI_VERSION,
@@ -397,4 +403,5 @@ const struct plume_host host_services = {
 	.wipe = secure_wipe,
 	.probe_param = h_probe_param,
 	.probe_report = h_probe_report,
+	.msg_deadline_ms = h_msg_deadline_ms,
 };

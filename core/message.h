@@ -14,6 +14,7 @@
 #define PLUME_MESSAGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "plume/plugin.h"
@@ -64,6 +65,7 @@ struct plume_msg {
 	char	*envid;
 	char	*ret;
 	const char *route;		/* transport instance id */
+	int64_t	 deadline_ms;		/* monotonic; 0: none */
 	uid_t	 uid;
 	char	*user;
 	time_t	 arrival;

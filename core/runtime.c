@@ -57,6 +57,8 @@ const struct plume_conf_key global_keys[] = {
 	    "largest message accepted, 0 for no limit" },
 	{ "syslog", PLUME_CONF_BOOL, 0, "yes", NULL, 0, 0,
 	    "log to syslog (facility mail)" },
+	{ "submit_timeout", PLUME_CONF_DURATION, 0, "30s", NULL, 0, 0,
+	    "bound on a whole foreground delivery, failovers included" },
 	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
 };
 
@@ -139,6 +141,9 @@ resolve_globals(struct runtime *rt)
 	if (conf_parse_size(global_raw(rt, "message_size_limit"),
 	    &rt->size_limit) == -1)
 		rt->size_limit = 0;
+	if (conf_parse_duration(global_raw(rt, "submit_timeout"),
+	    &rt->submit_timeout) == -1)
+		rt->submit_timeout = 30;
 	{
 		bool b = true;
 
@@ -183,6 +188,9 @@ inst_free(struct plume_inst *in)
 	free(in);
 }
 
+/* Keys the core reads in any section, whatever the plugin. */
+static const char *const core_section_keys[] = { "failover", NULL };
+
 /* "[smtp \"backup\"]" for messages */
 static char *
 section_label(const char *id)
@@ -218,7 +226,8 @@ inst_setup(struct runtime *rt, const char *id, const char *file,
 		    "%s: %s", label, err);
 		goto fail;
 	}
-	conf_validate(sect ? sect->entries : NULL, p->desc.conf_keys, NULL,
+	conf_validate(sect ? sect->entries : NULL, p->desc.conf_keys,
+	    (p->desc.kinds & PLUME_KIND_TRANSPORT) ? core_section_keys : NULL,
 	    level, label, sect ? sect->file : file, sect ? sect->line : line,
 	    &rt->diags);
 	free(label);
@@ -228,6 +237,70 @@ fail:
 	free(label);
 	free(plugname);
 	return NULL;
+}
+
+static struct plume_inst *
+inst_find(struct runtime *rt, const char *id)
+{
+	for (size_t i = 0; i < rt->ninsts; i++)
+		if (strcmp(rt->insts[i]->id, id) == 0)
+			return rt->insts[i];
+	return NULL;
+}
+
+/*
+ * "failover = smtp:backup" in a transport's section names the transport
+ * tried next on a temporary failure.  Chains are followed (and their
+ * instances loaded and checked like pipeline ones); a chain that comes
+ * back to itself is an error, as is a failover that is not a transport.
+ */
+static void
+resolve_failovers(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i], *to;
+		const struct conf_entry *e = in->sect != NULL ?
+		    conf_entry_find(in->sect->entries, "failover") : NULL;
+
+		if (e == NULL || !(in->plugin->desc.kinds &
+		    PLUME_KIND_TRANSPORT))
+			continue;
+		if ((to = inst_find(rt, e->value)) == NULL) {
+			to = inst_setup(rt, e->value, e->file, e->line,
+			    DIAG_ERROR);
+			if (to == NULL)
+				continue;
+			rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
+			    sizeof(*rt->insts));
+			rt->insts[rt->ninsts++] = to;
+		}
+		if (!(to->plugin->desc.kinds & PLUME_KIND_TRANSPORT)) {
+			diags_add(&rt->diags, DIAG_ERROR, e->file, e->line,
+			    "failover '%s' is not a transport", e->value);
+			continue;
+		}
+		in->failover = to;
+	}
+	/* a chain must end */
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *slow = rt->insts[i], *fast = rt->insts[i];
+
+		while (fast != NULL && fast->failover != NULL) {
+			slow = slow->failover;
+			fast = fast->failover->failover;
+			if (fast != NULL && slow == fast) {
+				const struct conf_entry *e = conf_entry_find(
+				    rt->insts[i]->sect->entries, "failover");
+
+				diags_add(&rt->diags, DIAG_ERROR, e->file,
+				    e->line, "failover chain from '%s' loops "
+				    "back on itself", rt->insts[i]->id);
+				for (size_t k = 0; k < rt->ninsts; k++)
+					rt->insts[k]->failover = NULL;
+				return;
+			}
+		}
+	}
 }
 
 int
@@ -272,6 +345,7 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 		in = inst_setup(rt, ids[i], pe->file, pe->line, DIAG_ERROR);
 		if (in == NULL)
 			continue;
+		in->in_pipeline = true;
 		rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
 		    sizeof(*rt->insts));
 		rt->insts[rt->ninsts++] = in;
@@ -279,6 +353,7 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 		    (in->plugin->desc.kinds & PLUME_KIND_TRANSPORT))
 			rt->transport = in;
 	}
+	resolve_failovers(rt);
 	if (rt->diags.nerrors == before && rt->transport == NULL)
 		diags_add(&rt->diags, DIAG_ERROR, pe->file, pe->line,
 		    "pipeline names no transport: nothing would deliver "
@@ -444,7 +519,8 @@ runtime_event(struct runtime *rt, struct plume_msg *m,
 		const struct plume_observer_ops *ops = in->plugin->desc.observer;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_OBSERVER) ||
-		    ops == NULL || ops->event == NULL || !in->started)
+		    ops == NULL || ops->event == NULL || !in->started ||
+		    !in->in_pipeline)
 			continue;
 		ops->event(in->state, &ev);
 	}
@@ -495,6 +571,13 @@ fail_active(struct plume_msg *m, const struct plume_reply *reply)
 	}
 }
 
+static enum plume_event_type
+event_of(enum plume_status st)
+{
+	return st == PLUME_OK ? PLUME_EV_DELIVERED : st == PLUME_TEMPFAIL ?
+	    PLUME_EV_DEFERRED : PLUME_EV_FAILED;
+}
+
 void
 summary_free(struct delivery_summary *s)
 {
@@ -508,7 +591,6 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 {
 	struct plume_inst *tr = rt->transport;
 	struct plume_reply reply;
-	int64_t t0;
 	long ms;
 	size_t *pass;
 	size_t npass = 0;
@@ -516,6 +598,8 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 	memset(sum, 0, sizeof(*sum));
 	sum->all_perm_are_5_1 = true;
 	m->route = tr->id;
+	if (rt->submit_timeout > 0)
+		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
 	runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
 
 	/* filters: once for this route's copy */
@@ -525,7 +609,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		int st;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_FILTER) ||
-		    ops == NULL || ops->filter == NULL)
+		    ops == NULL || ops->filter == NULL || !in->in_pipeline)
 			continue;
 		memset(&reply, 0, sizeof(reply));
 		st = ops->filter(in->state, m, &reply);
@@ -547,7 +631,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		const struct plume_policy_ops *ops = in->plugin->desc.policy;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_POLICY) ||
-		    ops == NULL || ops->check == NULL)
+		    ops == NULL || ops->check == NULL || !in->in_pipeline)
 			continue;
 		ops->check(in->state, m);
 	}
@@ -569,15 +653,33 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			pass[npass++] = i;
 	}
 
-	t0 = monotonic_ms();
-	if (npass > 0) {
-		const struct plume_transport_ops *ops =
-		    tr->plugin->desc.transport;
+	/* recipients a filter or a policy decided: logged once, here */
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->rcpts[i];
+		struct plume_reply out;
 
+		if (!r->result.set)
+			continue;
+		log_rcpt_result(m, r, "(before transport)", 0);
+		result_to_reply(&r->result, &out);
+		if (!(r->verdict.set && r->verdict.status == PLUME_TEMPFAIL))
+			runtime_event(rt, m, event_of(r->result.status),
+			    r->addr, NULL, &out, -1);
+	}
+
+	/* the route's transport, then its failover chain for what failed
+	   temporarily, while submit_timeout allows */
+	while (tr != NULL && npass > 0) {
+		int64_t t0 = monotonic_ms();
+		size_t nretry = 0;
+
+		if (m->deadline_ms != 0 && t0 >= m->deadline_ms)
+			break;
+		msg_clear_notes(m);
 		m->active = pass;
 		m->nactive = npass;
 		runtime_event(rt, m, PLUME_EV_ATTEMPT, NULL, tr->id, NULL, -1);
-		ops->deliver(tr->state, NULL, m);
+		tr->plugin->desc.transport->deliver(tr->state, NULL, m);
 		memset(&reply, 0, sizeof(reply));
 		reply.status = PLUME_TEMPFAIL;
 		reply.code = 451;
@@ -587,29 +689,54 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		fail_active(m, &reply);
 		m->active = NULL;
 		m->nactive = 0;
+		ms = (long)(monotonic_ms() - t0);
+		for (size_t k = 0; k < npass; k++) {
+			struct rcpt *r = &m->rcpts[pass[k]];
+			struct plume_reply out;
+
+			log_rcpt_result(m, r, tr->id, ms);
+			result_to_reply(&r->result, &out);
+			runtime_event(rt, m, event_of(r->result.status),
+			    r->addr, tr->id, &out, ms);
+			if (r->result.status == PLUME_TEMPFAIL &&
+			    tr->failover != NULL)
+				pass[nretry++] = pass[k];
+		}
+		if (nretry > 0 && (m->deadline_ms == 0 ||
+		    monotonic_ms() < m->deadline_ms)) {
+			for (size_t k = 0; k < nretry; k++)
+				result_clear(&m->rcpts[pass[k]].result);
+			log_info("trying failover %s for %zu recipient%s",
+			    tr->failover->id, nretry, nretry == 1 ? "" : "s");
+		} else
+			nretry = 0;
+		npass = nretry;
+		tr = tr->failover;
 	}
-	ms = (long)(monotonic_ms() - t0);
 	free(pass);
+	msg_clear_notes(m);
 
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->rcpts[i];
-		struct plume_reply out;
-		enum plume_event_type ev;
 
-		result_to_reply(&r->result, &out);
-		log_rcpt_result(m, r, tr->id, ms);
+		if (!r->result.set) {
+			/* submit_timeout ran out before a failover */
+			memset(&reply, 0, sizeof(reply));
+			reply.status = PLUME_TEMPFAIL;
+			reply.code = 451;
+			reply.enhanced = "4.4.7";
+			reply.text = "submit_timeout ran out";
+			result_set(&r->result, &reply);
+		}
 		switch (r->result.status) {
 		case PLUME_OK:
 			sum->delivered++;
-			ev = PLUME_EV_DELIVERED;
 			break;
 		case PLUME_TEMPFAIL:
 			sum->tempfail++;
-			ev = PLUME_EV_DEFERRED;
 			break;
 		default:
 			sum->permfail++;
-			ev = PLUME_EV_FAILED;
 			if (r->result.enhanced == NULL ||
 			    strncmp(r->result.enhanced, "5.1.", 4) != 0)
 				sum->all_perm_are_5_1 = false;
@@ -621,6 +748,5 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			    r->result.enhanced ? " " : "",
 			    r->result.enhanced ? r->result.enhanced : "",
 			    r->result.text ? r->result.text : "");
-		runtime_event(rt, m, ev, r->addr, tr->id, &out, ms);
 	}
 }

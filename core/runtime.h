@@ -39,6 +39,8 @@ struct plume_inst {
 	struct { char *key; char **v; } *lists;
 	size_t	 nlists;
 	char	*state_dir;
+	bool	 in_pipeline;		/* not only reached as a failover */
+	struct plume_inst *failover;	/* tried next on a temporary failure */
 };
 
 struct runtime {
@@ -53,6 +55,7 @@ struct runtime {
 	char	*queue_dir;
 	char	**plugin_dirs;
 	long long size_limit;
+	long long submit_timeout;	/* seconds; 0: none */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */

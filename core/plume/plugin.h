@@ -58,6 +58,8 @@
  *	                 clock, secure wipe, probe reports), transport with
  *	                 sessions and probe, filter, policy, observer,
  *	                 plugin subcommands.
+ *	2026-11-26  1.1  host->msg_deadline_ms(): the monotonic time by which
+ *	                 a foreground delivery must end (submit_timeout).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -74,7 +76,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		0
+#define PLUME_ABI_MINOR		1
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -329,6 +331,12 @@ struct plume_host {
 	void (*probe_report)(struct plume_probe *, enum plume_check,
 	    const char *check, const char *remedy, const char *fmt, ...)
 	    PLUME_PRINTF(5, 6);
+
+	/* ABI 1.1 */
+	/* The monotonic_ms() time by which delivering msg must be over
+	   (submit_timeout bounds a submission, failovers included), or 0
+	   when there is no such bound (a queue run). */
+	int64_t (*msg_deadline_ms)(struct plume_msg *);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)

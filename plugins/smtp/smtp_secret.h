@@ -1,0 +1,18 @@
+/*
+ * NAME
+ *	smtp_secret.h - read a password from a file or a command
+ */
+#ifndef SMTP_SECRET_H
+#define SMTP_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The first line of file, or of what argv prints (run without a shell,
+   bounded by deadline).  Returns a malloc'd string, or NULL with err. */
+char	*secret_from_file(const char *path, char *err, size_t errlen);
+char	*secret_from_command(const char *const *argv, int timeout_ms,
+	    char *err, size_t errlen);
+void	 secret_free(char *);
+
+#endif
