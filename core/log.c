@@ -52,10 +52,8 @@ log_set_qid(const char *qid)
 bool
 log_stderr_wants(int level)
 {
-	if (log_verbose >= 2)
+	if (log_verbose >= 1)
 		return true;
-	if (log_verbose == 1)
-		return level <= LOG_LVL_INFO;
 	return log_tty && level <= LOG_LVL_WARNING;
 }
 
@@ -69,7 +67,8 @@ vlogx(int level, const char *who, const char *fmt, va_list ap)
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s",
 	    log_qid, log_qid[0] != '\0' ? ": " : "",
 	    who != NULL ? who : "", who != NULL ? ": " : "");
-	if (log_syslog)
+	/* debug lines (an SMTP dialogue) reach syslog only with -vv */
+	if (log_syslog && (level < LOG_LVL_DEBUG || log_verbose >= 2))
 		syslog(level, "%s%s", prefix, text);
 	if (log_stderr_wants(level))
 		fprintf(stderr, "%s: %s%s%s\n", log_ident,

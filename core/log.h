@@ -3,9 +3,10 @@
  *	log.h - leveled, printf-checked logging to syslog and stderr
  * DESCRIPTION
  *	Every line goes to syslog (facility mail) under the ident given by
- *	log_open() ("plume", or -L's tag).  Lines also go to stderr when
- *	asked: with -v every line at info level and above (debug with -vv),
- *	otherwise warnings and errors only when stderr is a terminal, so a
+ *	log_open() ("plume", or -L's tag), except debug lines (such as an
+ *	SMTP dialogue), which reach syslog only with -vv.  Lines also go to
+ *	stderr when asked: with -v every line, debug included, otherwise
+ *	warnings and errors only when stderr is a terminal, so a
  *	caller that captures stderr (PHP, cron) sees nothing but the one
  *	error line cmd/ prints.  The queue id of the message being handled
  *	and the plugin instance are added by the core, never by callers.

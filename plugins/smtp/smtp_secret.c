@@ -16,6 +16,7 @@
  * DIAGNOSTICS
  *	NULL with one line in err; never the secret itself.
  */
+#define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
