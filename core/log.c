@@ -62,13 +62,18 @@ vlogx(int level, const char *who, const char *fmt, va_list ap)
 {
 	char text[2048];
 	char prefix[128];
+	bool to_syslog = log_syslog &&
+	    (level < LOG_LVL_DEBUG || log_verbose >= 2);
 
+	/* most debug lines go nowhere: don't even format them */
+	if (!to_syslog && !log_stderr_wants(level))
+		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
 	snprintf(prefix, sizeof(prefix), "%s%s%s%s",
 	    log_qid, log_qid[0] != '\0' ? ": " : "",
 	    who != NULL ? who : "", who != NULL ? ": " : "");
 	/* debug lines (an SMTP dialogue) reach syslog only with -vv */
-	if (log_syslog && (level < LOG_LVL_DEBUG || log_verbose >= 2))
+	if (to_syslog)
 		syslog(level, "%s%s", prefix, text);
 	if (log_stderr_wants(level))
 		fprintf(stderr, "%s: %s%s%s\n", log_ident,
