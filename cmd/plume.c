@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,6 +737,9 @@ main(int argc, char **argv)
 
 	sanitize_fds();
 	umask(077);
+	/* a peer that hangs up (an SMTP server, a TLS session) is an error
+	   to report, never a reason to die with mail in hand */
+	signal(SIGPIPE, SIG_IGN);
 	if (loader_init(lt_preloaded_symbols, err, sizeof(err)) == -1) {
 		fprintf(stderr, "plume: %s\n", err);
 		return EX_SOFTWARE;

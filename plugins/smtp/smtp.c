@@ -612,11 +612,13 @@ authenticate(struct session *s)
 		    "password_file nor password_command");
 	if (s->secret == NULL)
 		return session_fail(s, false, "%s", err);
+	/* mechanism names go out upper-case, whatever the config says */
 	for (size_t i = 0; sm->auth != NULL && sm->auth[i] != NULL; i++)
 		if ((strcasecmp(sm->auth[i], "XOAUTH2") == 0 ||
 		    strcasecmp(sm->auth[i], "OAUTHBEARER") == 0) &&
 		    has_word(s->mechs, sm->auth[i])) {
-			oauth = sm->auth[i];
+			oauth = strcasecmp(sm->auth[i], "XOAUTH2") == 0 ?
+			    "XOAUTH2" : "OAUTHBEARER";
 			break;
 		}
 	return oauth != NULL ? auth_oauth(s, oauth) : auth_sasl(s);
