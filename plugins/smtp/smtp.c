@@ -481,10 +481,13 @@ auth_oauth(struct session *s, const char *mech)
 	return auth_finish(s, mech);
 }
 
+/* Cyrus SASL is set up once per process, on first use, and torn down at
+   shutdown (its module list would otherwise be left allocated). */
+static bool sasl_inited;
+
 static int
 auth_sasl(struct session *s)
 {
-	static bool inited;
 	sasl_callback_t cbs[] = {
 		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))
 		    sasl_cb_user, s },
@@ -499,9 +502,9 @@ auth_sasl(struct session *s)
 	char mechlist[512] = "", *b64;
 	int rc, result = -1;
 
-	if (!inited && sasl_client_init(NULL) != SASL_OK)
+	if (!sasl_inited && sasl_client_init(NULL) != SASL_OK)
 		return session_fail(s, false, "cannot initialise Cyrus SASL");
-	inited = true;
+	sasl_inited = true;
 	{
 		/* the mechanisms offered that we may use, in our order */
 		char offered[512], *save = NULL, *m;
@@ -1146,6 +1149,10 @@ smtp_init(const struct plume_host *h, struct plume_inst *in, void **state_r,
 static void
 smtp_shutdown(void *state)
 {
+	if (sasl_inited) {
+		sasl_client_done();
+		sasl_inited = false;
+	}
 	free(state);
 }
 
