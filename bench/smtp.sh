@@ -4,7 +4,8 @@
 # a 10 MB message, one and 100 recipients.  Reports per-invocation wall
 # time, CPU time and peak RSS, and plume/msmtp ratios.
 #   sh bench/smtp.sh [PATH-TO-BUILD-DIR]      (default: .)
-# Needs: hyperfine, msmtp, postfix (smtp-sink), GNU time
+# Needs: hyperfine, msmtp, postfix (smtp-sink, and a private Postfix for
+# the STARTTLS case, as root), GNU time
 #   (sh build-aux/deps.sh bench installs them).
 set -eu
 B=$(cd "${1:-.}" && pwd)
@@ -59,3 +60,36 @@ run 2k-1rcpt 100 2k b@example.org
 run 10m-1rcpt 10 10m b@example.org
 # shellcheck disable=SC2086
 run 2k-100rcpt 50 2k "$RCPT100"
+
+# ---- STARTTLS against a real Postfix (as root: a private instance) ----
+if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/postfix ]; then
+	top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+	top_builddir=$B
+	export top_srcdir top_builddir
+	trap - EXIT
+	kill $SINK 2>/dev/null
+	rm -rf "$W"
+	. "$top_srcdir/tests/integration/lib.sh"
+	. "$top_srcdir/tests/integration/smtp-lib.sh"
+	postfix_start > /dev/null
+	{ printf 'From: a@example.org\nTo: b@example.test\nSubject: bench\n\n'
+	  head -c 1500 /dev/urandom | base64; } > "$WORK/2k"
+	write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
+	    "port = $PF_PORT" "tls_ca_file = $TLS_DIR/ca.pem"
+	printf 'account default\nhost 127.0.0.1\nport %s\nfrom a@example.org\ntls on\ntls_starttls on\ntls_trust_file %s\nauth off\n' \
+	    "$PF_PORT" "$TLS_DIR/ca.pem" > "$WORK/msmtprc"
+	chmod 600 "$WORK/msmtprc"
+	echo "== 2k-starttls (Postfix smtpd, TLS 1.3, verified certificate)"
+	hyperfine -w 3 -r 40 --export-json "$WORK/tls.json" \
+	    "msmtp -C $WORK/msmtprc b@example.test < $WORK/2k" \
+	    "$B/plume sendmail -C $CONF -i b@example.test < $WORK/2k" \
+	    > /dev/null 2>&1
+	/usr/bin/python3 - "$WORK/tls.json" <<'PY'
+import json, sys
+m, p = json.load(open(sys.argv[1]))["results"]
+def cpu(x): return x["user"] + x["system"]
+print("  msmtp: wall %7.2f ms  cpu %6.2f ms" % (m["mean"]*1e3, cpu(m)*1e3))
+print("  plume: wall %7.2f ms  cpu %6.2f ms" % (p["mean"]*1e3, cpu(p)*1e3))
+print("  plume/msmtp: wall %.3fx  cpu %.3fx" % (p["mean"]/m["mean"], cpu(p)/cpu(m)))
+PY
+fi

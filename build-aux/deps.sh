@@ -3,6 +3,8 @@
 # only what is missing, never starting a system daemon.
 #   sh build-aux/deps.sh build   compilers, autotools, libraries
 #   sh build-aux/deps.sh test    what the test suite runs
+#   sh build-aux/deps.sh bench   what bench/ compares with: msmtp,
+#                                hyperfine, GNU time, postfix (smtp-sink)
 # Run as root.  Test packages:
 #   python3            JSON checks; the SMTP test servers run /usr/bin/python3
 #   time               /usr/bin/time for memory figures
@@ -29,12 +31,15 @@ libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates"
 
+BENCH="msmtp hyperfine time postfix python3"
+
 want=""
 for what in "$@"; do
 	case $what in
 	build) want="$want $BUILD" ;;
 	test) want="$want $TEST" ;;
-	*) echo "usage: $0 build|test ..." >&2; exit 64 ;;
+	bench) want="$want $BENCH" ;;
+	*) echo "usage: $0 build|test|bench ..." >&2; exit 64 ;;
 	esac
 done
 

@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 46
+plan 51
 tls_material "$TLS_DIR"
 CERT="--tls-cert $TLS_DIR/server.pem --tls-key $TLS_DIR/server.key"
 printf 'From: a@example.org\nSubject: faults\n\nbody\n' > "$WORK/msg"
@@ -43,8 +43,9 @@ start() { fault_stop; fault_start "$@" || echo "# fault_start $* failed"; }
 start ok $CERT --dsn
 conf
 expect 0 '' "STARTTLS, pipelining, delivered" -v -N success,failure -R hdrs -V env.1 good@example.org
-check "the whole command group went in one write after STARTTLS" \
-    sh -c "grep -q '! MAIL before TLS\\|! AUTH before TLS\\|! bare LF' '$FAULT_DIR/transcript' && exit 1; grep -q 'TLS: yes' '$FAULT_DIR/env.1'"
+check "PIPELINING: MAIL, RCPT and DATA sent before any reply is read" \
+    sh -c "grep -A3 'smtp: > MAIL FROM' '$WORK/err' | sed 's/.*smtp: //' | cut -c1-6 | tr '\n' ' ' | grep -q '^> MAIL > RCPT > DATA < 250 '"
+check "all of it after STARTTLS" grep -q 'TLS: yes' "$FAULT_DIR/env.1"
 check "DSN: RET, ENVID on MAIL, NOTIFY on RCPT" \
     sh -c "grep -q 'MAIL FROM:<s@example.org> SIZE=[0-9]* RET=HDRS ENVID=env.1' '$FAULT_DIR/env.1' && grep -q 'RCPT TO:<good@example.org> NOTIFY=success,failure' '$FAULT_DIR/env.1'"
 check "the server got the canonical message: CRLF lines, no bare LF" \
@@ -163,6 +164,9 @@ conf "user = user@example.test" "password_file = $WORK/pw" "auth = xoauth2"
 expect 0 '' "XOAUTH2 with a token" -v good@example.org
 check "XOAUTH2 used, token redacted" \
     sh -c "grep -q 'auth=XOAUTH2 as user@example.test' '$WORK/err' && grep -q '> AUTH XOAUTH2 <redacted>' '$WORK/err' && ! grep -q secret '$WORK/err'"
+conf "user = user@example.test" "password_file = $WORK/pw" "auth = oauthbearer"
+expect 0 '' "OAUTHBEARER with a token" -v good@example.org
+check "OAUTHBEARER used" grep -q 'auth=OAUTHBEARER as user@example.test' "$WORK/err"
 printf 'expired-token\n' > "$WORK/tok" && chmod 600 "$WORK/tok"
 conf "user = user@example.test" "password_file = $WORK/tok" "auth = oauthbearer"
 expect 75 '535' "OAUTHBEARER with a bad token: the error challenge, then 535" good@example.org
@@ -178,3 +182,15 @@ done
 start slow $CERT --auth
 conf "user = user@example.test" "password_file = $WORK/pw"
 expect 0 '' "replies trickling in a byte at a time" good@example.org
+
+# failover between two SMTP relays
+fault_start greet421 $CERT
+down=$FAULT_PORT
+fault_start ok $CERT
+write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" "port = $down" \
+    "tls_ca_file = $TLS_DIR/ca.pem" "failover = smtp:backup" \
+    '[smtp "backup"]' "host = 127.0.0.1" "port = $FAULT_PORT" \
+    "tls_ca_file = $TLS_DIR/ca.pem"
+expect 0 '' "a relay answering 421: the failover relay delivers" -v good@example.org
+check "logged: deferred by smtp, sent by smtp:backup" \
+    sh -c "grep -q 'via=smtp, .*status=deferred (421 4.3.2' '$WORK/err' && grep -q 'via=smtp:backup, .*status=sent' '$WORK/err'"

@@ -7,8 +7,10 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need postfix
 
-plan 24
-postfix_start
+plan 28
+# ask for client certificates (optional) and name them in Received
+postfix_start "smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $TLS_DIR/ca.pem" \
+    "smtpd_tls_received_header = yes"
 ok $? "private Postfix started on 127.0.0.1:$PF_PORT, $PF_TLS_PORT, $PF_AUTH_PORT"
 
 # smtp_conf PORT [KEY = VALUE...]: a config with one [smtp] instance
@@ -109,6 +111,9 @@ check "-v: AUTH payloads redacted, the password never shown" \
 smtp_conf "$PF_AUTH_PORT" "user = $PF_USER" "password_command = /bin/echo $PF_PASS" "auth = login"
 corpus c9 "$WORK/c1" "auth = login with password_command (no shell)" -i -v
 check "LOGIN was used" grep -q 'auth=LOGIN as' "$WORK/err"
+smtp_conf "$PF_AUTH_PORT" "user = $PF_USER" "password_file = $WORK/pw" "auth = cram-md5"
+corpus c11 "$WORK/c1" "auth = cram-md5" -i -v
+check "CRAM-MD5 was used" grep -q 'auth=CRAM-MD5 as' "$WORK/err"
 
 printf 'wrong\n' > "$WORK/badpw" && chmod 600 "$WORK/badpw"
 smtp_conf "$PF_AUTH_PORT" "user = $PF_USER" "password_file = $WORK/badpw" "auth = plain"
@@ -141,3 +146,13 @@ check "a certificate the system store does not trust: 75, never plaintext" \
 fp=$(openssl x509 -in "$TLS_DIR/server.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" "port = $PF_PORT" "tls_fingerprint = $fp"
 corpus c10 "$WORK/c1" "tls_fingerprint pins a certificate without a CA" -i
+
+# a client certificate, made here and signed by the test CA
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$WORK/client.key" -subj /CN=plume-client -out "$WORK/client.csr" 2>/dev/null &&
+openssl x509 -req -in "$WORK/client.csr" -CA "$TLS_DIR/ca.pem" \
+    -CAkey "$TLS_DIR/ca.key" -CAcreateserial -days 2 -out "$WORK/client.pem" 2>/dev/null
+smtp_conf "$PF_PORT" "tls_cert_file = $WORK/client.pem" "tls_key_file = $WORK/client.key"
+corpus c12 "$WORK/c1" "STARTTLS with a client certificate" -i
+check "Postfix verified the client certificate" \
+    grep -q 'Client CN "plume-client"' "$WORK/msgs/$n"
