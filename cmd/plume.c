@@ -276,6 +276,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	}
 
 	msg_init(&m);
+	memset(&io, 0, sizeof(io));
 	io.ignore_dots = o->ignore_dots;
 	io.size_limit = rt.size_limit;
 	io.tmp_dir = tmpdir;

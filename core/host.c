@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include "conf.h"
+#include "intake.h"
+#include "secure.h"
 #include "loader.h"
 #include "log.h"
 #include "message.h"
@@ -367,6 +369,42 @@ h_msg_deadline_ms(struct plume_msg *m)
 	return m->deadline_ms;
 }
 
+static struct plume_msg *
+h_msg_read(struct plume_inst *in, int fd, int dot_ends, const char **error_r)
+{
+	static char err[512];
+	struct plume_msg *m = xcalloc(1, sizeof(*m));
+	const char *tmp = getenv("TMPDIR");
+	struct intake_opts io;
+
+	/* a command run by any user: its own temporary directory, never
+	   the spool, and never a name anyone could see */
+	if (running_setid() || tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	memset(&io, 0, sizeof(io));
+	io.ignore_dots = !dot_ends;
+	io.tmp_dir = tmp;
+	io.anonymous = true;
+	msg_init(m);
+	if (intake_read(fd, &io, m, err, sizeof(err)) != INTAKE_OK) {
+		*error_r = err;
+		msg_free(m);
+		free(m);
+		return NULL;
+	}
+	m->sender = xstrdup("");
+	return m;
+}
+
+static void
+h_msg_free(struct plume_msg *m)
+{
+	if (m == NULL)
+		return;
+	msg_free(m);
+	free(m);
+}
+
 const struct plume_host host_services = {
 	.struct_size = sizeof(struct plume_host),
 	.abi_version = PLUME_ABI_VERSION,
@@ -404,4 +442,6 @@ const struct plume_host host_services = {
 	.probe_param = h_probe_param,
 	.probe_report = h_probe_report,
 	.msg_deadline_ms = h_msg_deadline_ms,
+	.msg_read = h_msg_read,
+	.msg_free = h_msg_free,
 };

@@ -308,8 +308,19 @@ intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
 
 	if (m->qid[0] == '\0')
 		qid_new(m->qid, sizeof(m->qid));
-	m->body_path = xasprintf("%s/%s", opts->tmp_dir, m->qid);
-	m->body_fd = open(m->body_path, flags, 0600);
+	if (opts->anonymous) {
+		m->body_path = NULL;
+		m->body_fd = open(opts->tmp_dir, O_TMPFILE | O_RDWR |
+		    O_CLOEXEC, 0600);
+		if (m->body_fd == -1) {
+			snprintf(err, errlen, "cannot create a temporary file "
+			    "in %s: %s", opts->tmp_dir, strerror(errno));
+			return INTAKE_CANT_CREATE;
+		}
+	} else {
+		m->body_path = xasprintf("%s/%s", opts->tmp_dir, m->qid);
+		m->body_fd = open(m->body_path, flags, 0600);
+	}
 	if (m->body_fd == -1) {
 		snprintf(err, errlen, "cannot create spool file %s: %s",
 		    m->body_path, strerror(errno));

@@ -46,6 +46,7 @@ struct intake_opts {
 	bool	 ignore_dots;
 	off_t	 size_limit;	/* 0: none */
 	const char *tmp_dir;	/* queue_dir/tmp, must exist */
+	bool	 anonymous;	/* an unnamed file (O_TMPFILE) in tmp_dir */
 };
 
 void	qid_new(char *, size_t);

@@ -60,6 +60,9 @@
  *	                 plugin subcommands.
  *	2026-11-26  1.1  host->msg_deadline_ms(): the monotonic time by which
  *	                 a foreground delivery must end (submit_timeout).
+ *	2026-11-26  1.2  host->msg_read() and host->msg_free(): a message read
+ *	                 from a file descriptor, for plugin commands such as
+ *	                 "plume dkim sign".
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -76,7 +79,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		1
+#define PLUME_ABI_MINOR		2
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -337,6 +340,19 @@ struct plume_host {
 	   (submit_timeout bounds a submission, failovers included), or 0
 	   when there is no such bound (a queue run). */
 	int64_t (*msg_deadline_ms)(struct plume_msg *);
+
+	/* ABI 1.2 */
+	/*
+	 * Reads a message from fd as sendmail does (line ends made CRLF;
+	 * with dot_ends, a lone "." ends it and ".." becomes "."), with
+	 * no envelope and no header added: for commands that work on a
+	 * message ("plume dkim sign").  The body is spooled to an unnamed
+	 * temporary file.  NULL with a reason in error_r on failure.
+	 * Free it with msg_free().
+	 */
+	struct plume_msg *(*msg_read)(struct plume_inst *, int fd,
+	    int dot_ends, const char **error_r);
+	void (*msg_free)(struct plume_msg *);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)

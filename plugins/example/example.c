@@ -8,6 +8,7 @@
  *	token = xyz			# optional, a secret
  *
  *	plume example hello [NAME]
+ *	plume example headers < MESSAGE
  * DESCRIPTION
  *	A complete, minimal observer: it logs one line through plume for
  *	every event, and offers one subcommand.  Copy this file to start a
@@ -92,6 +93,35 @@ example_hello(const struct plume_host *host, struct plume_inst *inst,
 	return EX_OK;
 }
 
+/* "plume example headers < message": a command that reads a message
+   through the host (ABI 1.2) and prints its header field names. */
+static int
+example_headers(const struct plume_host *host, struct plume_inst *inst,
+    int argc, char **argv)
+{
+	struct plume_msg *m;
+	const char *err = NULL;
+
+	if (!PLUME_HOST_HAS(host, msg_read)) {
+		fprintf(stderr, "plume %s is too old for this command\n",
+		    host->version);
+		return EX_SOFTWARE;
+	}
+	if ((m = host->msg_read(inst, 0, 0, &err)) == NULL) {
+		fprintf(stderr, "plume example headers: %s\n", err);
+		return EX_DATAERR;
+	}
+	for (size_t i = 0; i < host->header_count(m); i++) {
+		size_t n;
+		const char *f = host->header_get(m, i, &n);
+
+		printf("%.*s\n", (int)n, f);
+	}
+	printf("%lld bytes\n", (long long)host->msg_size(m));
+	host->msg_free(m);
+	return EX_OK;
+}
+
 static const struct plume_observer_ops example_observer = {
 	.struct_size = sizeof(struct plume_observer_ops),
 	.event = example_event,
@@ -99,6 +129,8 @@ static const struct plume_observer_ops example_observer = {
 
 static const struct plume_command example_commands[] = {
 	{ "hello", "hello [NAME]", "print a greeting", example_hello },
+	{ "headers", "headers < MESSAGE", "list a message's header fields",
+	    example_headers },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -3,7 +3,7 @@
 # with one clear line, plugin subcommands, observers in the pipeline.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 10
+plan 11
 printf 'From: a@example.org\nSubject: x\n\nhi\n' > "$WORK/msg"
 cp "$top_builddir"/plugins/example/.libs/example.so "$PLUGINS/"
 write_conf "pipeline = outbox"
@@ -11,7 +11,7 @@ write_conf "pipeline = outbox"
 "$PLUME" -C "$CONF" plugins > "$WORK/out" 2> "$WORK/err"
 ok $? "plume plugins exits 0"
 check "lists outbox, logfile, example with version, kinds, ABI, path" \
-    sh -c "grep -Eq '^outbox +1\.0 +transport +1\.1 +$PLUGINS/outbox.so$' '$WORK/out' && grep -Eq '^logfile +1\.0 +observer +1\.1 ' '$WORK/out' && grep -Eq '^example +1\.0 +observer ' '$WORK/out'"
+    sh -c "grep -Eq '^outbox +1\.0 +transport +1\.2 +$PLUGINS/outbox.so$' '$WORK/out' && grep -Eq '^logfile +1\.0 +observer +1\.2 ' '$WORK/out' && grep -Eq '^example +1\.0 +observer ' '$WORK/out'"
 
 "$PLUME" plugins -l -C "$CONF" > "$WORK/out" 2>&1
 check "plugins -l shows keys and commands" \
@@ -35,7 +35,7 @@ chmod 644 "$PLUGINS/example.so"
 write_conf "pipeline = outbox, badabi"
 run_sm "$WORK/msg" -C "$CONF" to@example.org
 check "wrong ABI in the pipeline: exit 78 with the reason" \
-    sh -c "[ $RC -eq 78 ] && grep -q 'built for plume plugin ABI 2.0, but this plume speaks 1.1' '$WORK/err'"
+    sh -c "[ $RC -eq 78 ] && grep -q 'built for plume plugin ABI 2.0, but this plume speaks 1.2' '$WORK/err'"
 
 # an observer in the pipeline sees the events (its log lines, with -v)
 write_conf "pipeline = outbox, example" "[example]" "greeting = howdy"
@@ -50,3 +50,6 @@ check "plugin subcommand runs with its instance's config" grep -qx 'howdy, Ada (
 ok $([ $? -eq 64 ]; echo $?) "unknown plugin subcommand: exit 64"
 "$PLUME" -C "$CONF" nosuchcommand > "$WORK/out" 2>&1
 ok $([ $? -eq 64 ]; echo $?) "unknown command: exit 64"
+printf 'Subject: s\r\nX-A: 1\nTo: t@example.org\n\nbody\n' | "$PLUME" -C "$CONF" example headers > "$WORK/out" 2>&1
+check "a plugin command reads a message through the host (msg_read)" \
+    sh -c "printf 'Subject\nX-A\nTo\n47 bytes\n' | cmp -s - '$WORK/out'"

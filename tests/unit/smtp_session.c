@@ -29,7 +29,7 @@ static int
 make_message(struct runtime *rt, struct plume_msg *m, int n, char *rcpt)
 {
 	char path[] = "/tmp/plume-session.XXXXXX", err[512], *text, *tmp;
-	struct intake_opts io = { true, 0, NULL };
+	struct intake_opts io = { .ignore_dots = true };
 	struct submit_opts so;
 	int fd = mkstemp(path);
 

@@ -144,7 +144,8 @@ intake_text(struct fixture *f, const char *text, size_t len, bool ignore,
     off_t limit, struct plume_msg *m, char *err, size_t errlen)
 {
 	char path[160];
-	struct intake_opts o = { ignore, limit, f->tmp };
+	struct intake_opts o = { .ignore_dots = ignore, .size_limit = limit,
+	    .tmp_dir = f->tmp };
 	enum intake_status st;
 	int fd;
 
@@ -313,7 +314,7 @@ static void
 test_spool_unwritable(void **state)
 {
 	struct plume_msg m;
-	struct intake_opts o = { false, 0, "/nonexistent/plume/tmp" };
+	struct intake_opts o = { .tmp_dir = "/nonexistent/plume/tmp" };
 	char err[256];
 
 	msg_init(&m);
