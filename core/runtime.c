@@ -59,6 +59,9 @@ const struct plume_conf_key global_keys[] = {
 	    "log to syslog (facility mail)" },
 	{ "submit_timeout", PLUME_CONF_DURATION, 0, "30s", NULL, 0, 0,
 	    "bound on a whole foreground delivery, failovers included" },
+	{ "dns_server", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
+	    "HOST:PORT of the DNS server plugins query (default: the "
+	    "system resolver)" },
 	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
 };
 
