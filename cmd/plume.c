@@ -44,6 +44,7 @@
 #include "log.h"
 #include "options.h"
 #include "queue.h"
+#include "runner.h"
 #include "runtime.h"
 #include "secure.h"
 #include "submit.h"
@@ -228,6 +229,34 @@ intake_exit(enum intake_status st)
 	}
 }
 
+/* Some recipients refused for good, the others delivered or queued:
+   exit 0, and one line naming the refused ones (their DSN comes with
+   bounces). */
+static void
+refused_line(const struct plume_msg *m, const struct delivery_summary *sum)
+{
+	struct buf b;
+	size_t n = 0;
+
+	if (sum->permfail == 0)
+		return;
+	buf_init(&b);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		const struct result *r = &m->rcpts[i].result;
+
+		if (r->status != PLUME_PERMFAIL)
+			continue;
+		if (n++ == 0)
+			buf_printf(&b, "<%s>: %d%s%s %s", m->rcpts[i].addr,
+			    r->code, r->enhanced ? " " : "",
+			    r->enhanced ? r->enhanced : "",
+			    r->text ? r->text : "");
+	}
+	say("%zu of %zu recipients refused: %s%s", sum->permfail, m->nrcpt,
+	    b.data, n > 1 ? " (and others)" : "");
+	buf_free(&b);
+}
+
 static int
 submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 {
@@ -239,7 +268,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	enum intake_status ist;
 	char err[1024], *tmpdir, *user, *gecos, *cfgerr = NULL;
 	int rc, code = EX_OK;
-	bool held = false;
+	bool kept = false;	/* the spool file now belongs to the queue */
 
 	if (o->sender != NULL && !name_ok(o->sender))
 		return fail(EX_USAGE, "invalid sender address: it begins with "
@@ -323,9 +352,9 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	if (cfgerr == NULL && runtime_start(&rt) == -1)
 		cfgerr = config_error_line(&rt);
 	if (cfgerr != NULL) {
-		if (queue_store(rt.queue_dir, "hold", &m, cfgerr, err,
+		if (queue_store(rt.queue_dir, QUEUE_HOLD, &m, cfgerr, err,
 		    sizeof(err)) == 0) {
-			held = true;
+			kept = true;
 			code = fail(EX_CONFIG, "%s; message kept in %s/hold/%s",
 			    cfgerr, rt.queue_dir, m.qid);
 		} else
@@ -335,17 +364,26 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	}
 
 	runtime_deliver(&rt, &m, &sum);
-	if (sum.tempfail > 0)
-		code = fail(EX_TEMPFAIL, "%zu of %zu recipients could not be "
-		    "delivered now, and this plume has no retry queue: %s",
-		    sum.tempfail, m.nrcpt, sum.first_error);
-	else if (sum.permfail == m.nrcpt)
+	if (sum.tempfail > 0) {
+		/* what failed temporarily waits in the queue: exit 0 */
+		m.attempts = 1;
+		queue_settle(&rt, &m, time(NULL));
+		if (queue_store(rt.queue_dir, QUEUE_DEFERRED, &m, "deferred",
+		    err, sizeof(err)) == 0) {
+			kept = true;
+			log_info("queued: %zu of %zu recipients deferred (%s)",
+			    sum.tempfail, m.nrcpt, m.last_error);
+			refused_line(&m, &sum);
+		} else
+			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
+			    "not be delivered now, and the message could not be "
+			    "queued (%s): %s", sum.tempfail, m.nrcpt, err,
+			    sum.first_error);
+	} else if (sum.permfail == m.nrcpt)
 		code = fail(sum.all_perm_are_5_1 ? EX_NOUSER : EX_UNAVAILABLE,
 		    "refused: %s", sum.first_error);
-	else if (sum.permfail > 0) {
-		say("%zu of %zu recipients refused: %s", sum.permfail, m.nrcpt,
-		    sum.first_error);
-	}
+	else
+		refused_line(&m, &sum);
 	if (rt.embedded && sum.delivered > 0) {
 		/* the outbox is the built-in transport: mail did not leave */
 		char *line = xasprintf("no config file (%s): message captured "
@@ -358,7 +396,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	}
 	summary_free(&sum);
 out:
-	if (!held && m.body_path != NULL)
+	if (!kept && m.body_path != NULL)
 		unlink(m.body_path);
 	msg_free(&m);
 	free(cfgerr);
@@ -367,26 +405,210 @@ out:
 	return finish(code);
 }
 
+/* One queued message in mailq's format (Postfix's). */
+static void
+list_one(const char *queue_dir, const char *sub, const char *qid,
+    char mark, size_t *n, off_t *bytes)
+{
+	struct queue_item it;
+	struct plume_msg m;
+	char err[512], when[32];
+	struct tm tm;
+
+	if (queue_peek(queue_dir, sub, qid, &it, err, sizeof(err)) != QUEUE_OK ||
+	    queue_load(&it, &m, err, sizeof(err)) != QUEUE_OK) {
+		printf("%-18s%c (unreadable: %s)\n", qid, mark, err);
+		queue_close(&it);
+		return;
+	}
+	localtime_r(&m.arrival, &tm);
+	strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
+	printf("%-18s%c %8lld %s  %s\n", m.qid, mark,
+	    (long long)msg_size(&m), when, m.sender[0] ? m.sender :
+	    "MAILER-DAEMON");
+	if (m.last_error != NULL)
+		printf("%*s(%s)\n", 8, "", m.last_error);
+	for (size_t i = 0; i < m.nrcpt; i++)
+		if (m.rcpts[i].state == RCPT_PENDING)
+			printf("%*s%s\n", 48, "", m.rcpts[i].addr);
+	printf("\n");
+	(*n)++;
+	*bytes += msg_size(&m);
+	msg_free(&m);
+	queue_close(&it);
+}
+
 static int
 mailq(const char *cfg, bool explicit_cfg)
 {
 	struct runtime rt;
-	char *dir;
-	int n;
+	char **ids, *dir;
+	size_t n = 0;
+	off_t bytes = 0;
+	int k;
 
 	runtime_load(&rt, cfg, explicit_cfg);
-	/* the retry queue does not exist yet: nothing can be deferred */
-	printf("Mail queue is empty\n");
+	if (queue_list(rt.queue_dir, QUEUE_DEFERRED, &ids) > 0)
+		printf("-Queue ID-        --Size-- ----Arrival Time---- "
+		    "-Sender/Recipient-------\n");
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		list_one(rt.queue_dir, QUEUE_DEFERRED, ids[i], ' ', &n,
+		    &bytes);
+		free(ids[i]);
+	}
+	free(ids);
+	if (n == 0)
+		printf("Mail queue is empty\n");
+	else
+		printf("-- %lld Kbytes in %zu Request%s.\n",
+		    (long long)(bytes + 1023) / 1024, n, n == 1 ? "" : "s");
 	dir = xasprintf("%s/outbox/new", rt.queue_dir);
-	if ((n = count_files(dir)) > 0)
+	if ((k = count_files(dir)) > 0)
 		printf("%d message%s captured in the local outbox %s/outbox "
-		    "(not sent)\n", n, n == 1 ? "" : "s", rt.queue_dir);
+		    "(not sent)\n", k, k == 1 ? "" : "s", rt.queue_dir);
 	free(dir);
-	dir = xasprintf("%s/hold", rt.queue_dir);
-	if ((n = count_files(dir) / 2) > 0)
-		printf("%d message%s held in %s because of a config error\n",
-		    n, n == 1 ? "" : "s", dir);
+	dir = xasprintf("%s/%s", rt.queue_dir, QUEUE_HOLD);
+	if ((k = count_files(dir) / 2) > 0)
+		printf("%d message%s held in %s\n", k, k == 1 ? "" : "s", dir);
 	free(dir);
+	dir = xasprintf("%s/failed", rt.queue_dir);
+	if ((k = count_files(dir) / 2) > 0)
+		printf("%d message%s failed for good in %s\n", k,
+		    k == 1 ? "" : "s", dir);
+	free(dir);
+	runtime_free(&rt);
+	return finish(EX_OK);
+}
+
+/* -q, plume queue flush|run: one pass over the queue. */
+static int
+run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
+{
+	struct runtime rt;
+	struct run_stats st;
+	char err[512], *tmp;
+	int code = EX_OK;
+
+	if (runtime_load(&rt, cfg, explicit_cfg) == -1 ||
+	    runtime_start(&rt) == -1) {
+		char *line = config_error_line(&rt);
+
+		code = fail(EX_CONFIG, "%s", line);
+		free(line);
+		runtime_free(&rt);
+		return code;
+	}
+	log_set_syslog(rt.syslog);
+	tmp = xasprintf("%s/tmp", rt.queue_dir);
+	if (runtime_ensure_dir(tmp, 0700, err, sizeof(err)) == -1)
+		code = fail(EX_CANTCREAT, "%s", err);
+	else {
+		queue_run(&rt, o, &st);
+		log_info("queue run: %zu seen, %zu attempted, %zu done, "
+		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt",
+		    st.seen, st.attempted, st.done, st.deferred, st.expired,
+		    st.skipped, st.corrupt);
+	}
+	free(tmp);
+	runtime_free(&rt);
+	return finish(code);
+}
+
+/* -q[I|R|S]ARG: a selection, and always a flush (as Postfix does). */
+static int
+queue_option(const char *arg, struct run_opts *o, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	o->flush = true;
+	if (arg == NULL || *arg == '\0')
+		return 0;
+	switch (arg[0]) {
+	case 'I': o->only_id = arg + 1; return 0;
+	case 'R': o->rcpt_sub = arg + 1; return 0;
+	case 'S': o->sender_sub = arg + 1; return 0;
+	}
+	snprintf(err, errlen, "-q%s: periodic queue runs are the job of a "
+	    "timer (plume queue run from cron or systemd), not available as "
+	    "-q INTERVAL", arg);
+	return -1;
+}
+
+static int
+cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
+{
+	struct run_opts o;
+	struct runtime rt;
+	struct queue_item it;
+	char err[512];
+	enum queue_status qs;
+
+	memset(&o, 0, sizeof(o));
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return mailq(cfg, explicit_cfg);
+	if (argc == 1 && strcmp(argv[0], "flush") == 0) {
+		o.flush = true;
+		return run_queue(cfg, explicit_cfg, &o);
+	}
+	if (argc == 1 && strcmp(argv[0], "run") == 0)
+		return run_queue(cfg, explicit_cfg, &o);
+	if (argc != 2 || (strcmp(argv[0], "show") != 0 &&
+	    strcmp(argv[0], "delete") != 0))
+		return fail(EX_USAGE, "usage: plume queue list|flush|run|"
+		    "show ID|delete ID");
+	runtime_load(&rt, cfg, explicit_cfg);
+	qs = strcmp(argv[0], "show") == 0 ?
+	    queue_peek(rt.queue_dir, QUEUE_DEFERRED, argv[1], &it, err,
+	    sizeof(err)) :
+	    queue_open(rt.queue_dir, QUEUE_DEFERRED, argv[1], &it, err,
+	    sizeof(err));
+	if (strchr(argv[1], '/') != NULL || qs == QUEUE_GONE) {
+		queue_close(&it);
+		runtime_free(&rt);
+		return fail(EX_NOINPUT, "no message %s in the queue", argv[1]);
+	}
+	if (qs == QUEUE_LOCKED) {
+		queue_close(&it);
+		runtime_free(&rt);
+		return fail(EX_TEMPFAIL, "message %s is being delivered now",
+		    argv[1]);
+	}
+	if (qs != QUEUE_OK) {
+		queue_close(&it);
+		runtime_free(&rt);
+		return fail(EX_IOERR, "%s", err);
+	}
+	if (strcmp(argv[0], "delete") == 0) {
+		queue_remove(&it);
+		log_notice("%s: deleted from the queue by uid %lu", argv[1],
+		    (unsigned long)getuid());
+	} else {
+		struct plume_msg m;
+		struct plume_stream *str;
+		char buf[65536];
+		ssize_t r;
+
+		if (queue_load(&it, &m, err, sizeof(err)) != QUEUE_OK) {
+			queue_close(&it);
+			runtime_free(&rt);
+			return fail(EX_DATAERR, "%s", err);
+		}
+		printf("Queue-ID: %s\nSender: <%s>\nAttempts: %u\n", m.qid,
+		    m.sender, m.attempts);
+		for (size_t i = 0; i < m.nrcpt; i++)
+			printf("Recipient: <%s> %s\n", m.rcpts[i].addr,
+			    m.rcpts[i].state == RCPT_SENT ? "sent" :
+			    m.rcpts[i].state == RCPT_FAILED ? "failed" :
+			    "pending");
+		if (m.last_error != NULL)
+			printf("Last-Error: %s\n", m.last_error);
+		printf("\n");
+		str = msg_stream_open(&m, PLUME_STREAM_MESSAGE);
+		while ((r = msg_stream_read(str, buf, sizeof(buf))) > 0)
+			fwrite(buf, 1, (size_t)r, stdout);
+		msg_stream_close(str);
+		msg_free(&m);
+	}
+	queue_close(&it);
 	runtime_free(&rt);
 	return finish(EX_OK);
 }
@@ -434,9 +656,13 @@ sendmail_main(int argc, char **argv, enum sm_mode forced,
 	case SM_MODE_VERIFY:
 		return fail(EX_UNAVAILABLE, "-bv (address verification) is "
 		    "not available in this version");
-	case SM_MODE_QUEUE_RUN:
-		return fail(EX_UNAVAILABLE, "-q: this version has no retry "
-		    "queue (nothing is ever deferred)");
+	case SM_MODE_QUEUE_RUN: {
+		struct run_opts ro;
+
+		if (queue_option(o.queue_arg, &ro, err, sizeof(err)) == -1)
+			return fail(EX_UNAVAILABLE, "%s", err);
+		return run_queue(cfg, explicit_cfg, &ro);
+	}
 	}
 	return fail(EX_SOFTWARE, "internal error: unknown mode");
 }
@@ -452,6 +678,8 @@ usage(FILE *fp)
 	    "  sendmail [options] [rcpt ...]  submit a message "
 	    "(as sendmail)\n"
 	    "  mailq                          show the queue summary\n"
+	    "  queue list|flush|run           list, flush (now), run (due)\n"
+	    "  queue show ID|delete ID        one queued message\n"
 	    "  plugins [-l]                   list available plugins\n"
 	    "  config check                   validate and print the "
 	    "config\n"
@@ -723,6 +951,8 @@ plume_main(int argc, char **argv)
 		rc = cmd_config(cfg, explicit_cfg, nargs - 1, args + 1);
 	else if (strcmp(args[0], "mailq") == 0)
 		rc = mailq(cfg, explicit_cfg);
+	else if (strcmp(args[0], "queue") == 0)
+		rc = cmd_queue(cfg, explicit_cfg, nargs - 1, args + 1);
 	else
 		rc = cmd_plugin(cfg, explicit_cfg, args[0], nargs - 1,
 		    args + 1);

@@ -114,6 +114,7 @@ msg_free(struct plume_msg *m)
 	free(m->envid);
 	free(m->ret);
 	free(m->user);
+	free(m->last_error);
 	msg_clear_notes(m);
 	msg_init(m);
 }

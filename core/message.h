@@ -28,8 +28,15 @@ struct result {
 	bool	 set;
 };
 
+enum rcpt_state {
+	RCPT_PENDING = 0,	/* not delivered yet */
+	RCPT_SENT,		/* accepted by the far end: never again */
+	RCPT_FAILED,		/* refused for good */
+};
+
 struct rcpt {
 	char	*addr;		/* envelope address, qualified */
+	enum rcpt_state state;	/* as the queue records it */
 	char	*notify;	/* DSN NOTIFY, or NULL */
 	char	*orcpt;		/* DSN ORCPT, or NULL */
 	struct result result;	/* from the transport */
@@ -66,6 +73,10 @@ struct plume_msg {
 	char	*ret;
 	const char *route;		/* transport instance id */
 	int64_t	 deadline_ms;		/* monotonic; 0: none */
+	bool	 from_queue;		/* a retry: filters already ran */
+	unsigned attempts;		/* delivery attempts so far */
+	time_t	 next_attempt;
+	char	*last_error;
 	uid_t	 uid;
 	char	*user;
 	time_t	 arrival;

@@ -59,6 +59,12 @@ const struct plume_conf_key global_keys[] = {
 	    "log to syslog (facility mail)" },
 	{ "submit_timeout", PLUME_CONF_DURATION, 0, "30s", NULL, 0, 0,
 	    "bound on a whole foreground delivery, failovers included" },
+	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
+	    "wait before the first retry of a deferred message" },
+	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
+	    "longest wait between retries" },
+	{ "queue_lifetime", PLUME_CONF_DURATION, 0, "5d", NULL, 0, 0,
+	    "how long a message is retried before it fails" },
 	{ "dns_server", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
 	    "HOST:PORT of the DNS server plugins query (default: the "
 	    "system resolver)" },
@@ -147,6 +153,15 @@ resolve_globals(struct runtime *rt)
 	if (conf_parse_duration(global_raw(rt, "submit_timeout"),
 	    &rt->submit_timeout) == -1)
 		rt->submit_timeout = 30;
+	if (conf_parse_duration(global_raw(rt, "queue_min_backoff"),
+	    &rt->min_backoff) == -1)
+		rt->min_backoff = 300;
+	if (conf_parse_duration(global_raw(rt, "queue_max_backoff"),
+	    &rt->max_backoff) == -1)
+		rt->max_backoff = 3600;
+	if (conf_parse_duration(global_raw(rt, "queue_lifetime"),
+	    &rt->lifetime) == -1)
+		rt->lifetime = 5 * 86400;
 	{
 		bool b = true;
 
@@ -601,12 +616,14 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 	memset(sum, 0, sizeof(*sum));
 	sum->all_perm_are_5_1 = true;
 	m->route = tr->id;
-	if (rt->submit_timeout > 0)
+	if (rt->submit_timeout > 0 && !m->from_queue)
 		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
-	runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
+	if (!m->from_queue)
+		runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
 
-	/* filters: once for this route's copy */
-	for (size_t i = 0; i < rt->ninsts; i++) {
+	/* filters: once for this route's copy; a queued message was
+	   filtered (signed) before it was queued, and is sent as it is */
+	for (size_t i = 0; i < rt->ninsts && !m->from_queue; i++) {
 		struct plume_inst *in = rt->insts[i];
 		const struct plume_filter_ops *ops = in->plugin->desc.filter;
 		int st;

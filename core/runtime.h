@@ -56,6 +56,7 @@ struct runtime {
 	char	**plugin_dirs;
 	long long size_limit;
 	long long submit_timeout;	/* seconds; 0: none */
+	long long min_backoff, max_backoff, lifetime;	/* seconds */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */

@@ -28,7 +28,7 @@ write_conf "pipeline = outbox" "[outbox]" "paht = /tmp/x"
 submit78 "unknown key" "config error: $CONF:8: unknown key 'paht' in \[outbox\] (did you mean 'path'?)"
 id=$(ls "$QUEUE/hold" | grep -v '\.env$')
 check "held envelope is versioned, complete, names the recipient" \
-    sh -c "head -n 1 '$QUEUE/hold/$id.env' | grep -qx 'plume-envelope 1' && grep -qx 'rcpt to@example.org' '$QUEUE/hold/$id.env' && tail -n 1 '$QUEUE/hold/$id.env' | grep -qx end"
+    sh -c "head -n 1 '$QUEUE/hold/$id.env' | grep -qx 'plume-envelope 1' && grep -qx 'rcpt pending to@example.org - -' '$QUEUE/hold/$id.env' && tail -n 1 '$QUEUE/hold/$id.env' | grep -qx end"
 check "held body is the message body" sh -c "tr -d '\r' < '$QUEUE/hold/$id' | grep -qx hi"
 
 write_conf "pipeline = outbox, nosuch"

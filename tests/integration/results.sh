@@ -4,7 +4,7 @@
 # filter, a policy and a transport that answer by recipient name).
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 18
+plan 20
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 write_conf "pipeline = testplug, logfile" "[testplug]" "path = $WORK/sent" \
     "[logfile]" "path = $WORK/log.jsonl"
@@ -48,17 +48,19 @@ expect 0 "some refused, some delivered: exit 0, one line naming them" \
     ok@example.org refuse@example.org
 check "the refused recipient is not handed on twice" \
     sh -c "grep -c '^RCPT ' '$WORK/sent' | grep -qx 2"
-expect 75 "temporary failure (no retry queue yet)" \
-    '1 of 2 recipients could not be delivered now.*<later@example.org>: 451 4.3.0 try again later' \
+expect 0 "temporary failure: queued, exit 0" '' \
     ok@example.org later@example.org
-expect 75 "a recipient the transport left without a result is temporary" \
-    '<silent@example.org>: 451 4.3.0 the transport reported no result' \
+check "the queue holds it with the transport's words, for that recipient only" \
+    sh -c "'$WORK/bin/mailq' -C '$CONF' > '$WORK/q' && grep -q '(<later@example.org>: 451 4.3.0 try again later)' '$WORK/q' && ! grep -q ' ok@example.org' '$WORK/q'"
+expect 0 "a recipient the transport left without a result is temporary" '' \
     silent@example.org
+check "... and queued with that reason" \
+    sh -c "'$WORK/bin/mailq' -C '$CONF' | grep -q '<silent@example.org>: 451 4.3.0 the transport reported no result'"
 rm -f "$WORK/sent"
 expect 69 "policy rejection is permanent" 'policy says no' pol-reject@example.org
 check "the transport is not called when the policy rejected everyone" \
     test ! -e "$WORK/sent"
-expect 75 "policy deferral is temporary" 'policy says later' \
+expect 0 "policy deferral is temporary: queued" '' \
     pol-defer@example.org ok@example.org
 check "policy deferral logged as throttled with retry_after" \
     sh -c "grep '\"event\":\"throttled\"' '$WORK/log.jsonl' | tail -n 1 | grep -q '\"rcpt\":\"pol-defer@example.org\".*\"retry_after\":'"

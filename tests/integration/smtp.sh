@@ -117,31 +117,31 @@ check "CRAM-MD5 was used" grep -q 'auth=CRAM-MD5 as' "$WORK/err"
 
 printf 'wrong\n' > "$WORK/badpw" && chmod 600 "$WORK/badpw"
 smtp_conf "$PF_AUTH_PORT" "user = $PF_USER" "password_file = $WORK/badpw" "auth = plain"
-run_sm "$WORK/c1" -C "$CONF" -i rcpt@example.test
-check "wrong password: temporary (75) with the server's words" \
-    sh -c "[ $RC -eq 75 ] && grep -q 'refused AUTH PLAIN as $PF_USER' '$WORK/err' && grep -q '535' '$WORK/err'"
+run_sm "$WORK/c1" -C "$CONF" -i -v rcpt@example.test
+check "wrong password: temporary (queued, exit 0) with the server's words" \
+    sh -c "[ $RC -eq 0 ] && grep -q 'queued: ' '$WORK/err' && grep -q 'refused AUTH PLAIN as $PF_USER' '$WORK/err' && grep -q '535' '$WORK/err'"
 
 smtp_conf "$PF_AUTH_PORT"
-run_sm "$WORK/c1" -C "$CONF" -i rcpt@example.test
+run_sm "$WORK/c1" -C "$CONF" -i -v rcpt@example.test
 check "no login where relaying needs one: the RCPT refusal is permanent (69)" \
     sh -c "[ $RC -eq 69 ] && grep -q '554 5.7.1' '$WORK/err'"
 
 chmod 644 "$WORK/pw"
 smtp_conf "$PF_AUTH_PORT" "user = $PF_USER" "password_file = $WORK/pw"
-run_sm "$WORK/c1" -C "$CONF" -i rcpt@example.test
+run_sm "$WORK/c1" -C "$CONF" -i -v rcpt@example.test
 check "a password file readable by others is refused" \
-    sh -c "[ $RC -eq 75 ] && grep -q 'readable by others' '$WORK/err'"
+    sh -c "[ $RC -eq 0 ] && grep -q 'queued: ' '$WORK/err' && grep -q 'readable by others' '$WORK/err'"
 chmod 600 "$WORK/pw"
 
 smtp_conf "$PF_PORT" "tls = none" "user = $PF_USER" "password_file = $WORK/pw"
-run_sm "$WORK/c1" -C "$CONF" -i rcpt@example.test
+run_sm "$WORK/c1" -C "$CONF" -i -v rcpt@example.test
 check "no credentials without TLS" \
-    sh -c "[ $RC -eq 75 ] && grep -q 'refusing to send credentials' '$WORK/err'"
+    sh -c "[ $RC -eq 0 ] && grep -q 'queued: ' '$WORK/err' && grep -q 'refusing to send credentials' '$WORK/err'"
 
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" "port = $PF_PORT"
-run_sm "$WORK/c1" -C "$CONF" -i rcpt@example.test
-check "a certificate the system store does not trust: 75, never plaintext" \
-    sh -c "[ $RC -eq 75 ] && grep -q 'not trusted' '$WORK/err'"
+run_sm "$WORK/c1" -C "$CONF" -i -v rcpt@example.test
+check "a certificate the system store does not trust: queued, never plaintext" \
+    sh -c "[ $RC -eq 0 ] && grep -q 'queued: ' '$WORK/err' && grep -q 'not trusted' '$WORK/err'"
 
 fp=$(openssl x509 -in "$TLS_DIR/server.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" "port = $PF_PORT" "tls_fingerprint = $fp"

@@ -1,0 +1,227 @@
+/*
+ * NAME
+ *	runner.c - the queue runner: retry deferred messages
+ * SYNOPSIS
+ *	queue_run(rt, &opts, &stats);
+ * DESCRIPTION
+ *	Every message in queue_dir/deferred/ whose next attempt is due (or
+ *	every one, when flushing, as "sendmail -q" does) is locked, loaded
+ *	and delivered to its pending recipients through the pipeline (the
+ *	filters excepted: the message was signed before it was queued and
+ *	is sent as stored).  A recipient the far end accepted is marked
+ *	sent in the envelope before the runner goes on, so no retry ever
+ *	sends it again; one refused for good is marked failed.  A message
+ *	with nothing pending is removed.
+ *
+ *	Backoff grows with the attempts, from queue_min_backoff doubling
+ *	up to queue_max_backoff, with up to 10% of jitter so that messages
+ *	deferred together do not all come back at once.  A next attempt
+ *	further away than queue_max_backoff can only come from a clock
+ *	that went backwards: such a message is due at once.  A message
+ *	older than queue_lifetime is not retried: it moves to failed/ with
+ *	its recipients marked failed.
+ *
+ *	Damaged envelopes move to corrupt/ (never deleted, never delivered
+ *	in part); envelopes of a newer plume are left alone with a warning;
+ *	messages another runner holds are skipped.
+ * DIAGNOSTICS
+ *	Log lines per message; counts in struct run_stats.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "queue.h"
+#include "runner.h"
+#include "util.h"
+
+time_t
+queue_next_attempt(const struct runtime *rt, unsigned attempts, time_t now)
+{
+	long long wait = rt->min_backoff > 0 ? rt->min_backoff : 1;
+
+	for (unsigned i = 1; i < attempts && wait < rt->max_backoff; i++)
+		wait *= 2;
+	if (wait > rt->max_backoff)
+		wait = rt->max_backoff;
+	/* up to 10% jitter, never below the minimum */
+	wait += (long long)(random() % (wait / 10 + 1));
+	return now + (time_t)wait;
+}
+
+size_t
+queue_settle(const struct runtime *rt, struct plume_msg *m, time_t now)
+{
+	size_t pending = 0;
+
+	free(m->last_error);
+	m->last_error = NULL;
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		struct rcpt *r = &m->rcpts[i];
+
+		if (r->state != RCPT_PENDING || !r->result.set)
+			continue;
+		if (r->result.status == PLUME_OK)
+			r->state = RCPT_SENT;
+		else if (r->result.status == PLUME_PERMFAIL)
+			r->state = RCPT_FAILED;
+		else {
+			pending++;
+			if (m->last_error == NULL)
+				m->last_error = xasprintf("<%s>: %d%s%s %s",
+				    r->addr, r->result.code,
+				    r->result.enhanced ? " " : "",
+				    r->result.enhanced ? r->result.enhanced :
+				    "", r->result.text ? r->result.text : "");
+		}
+	}
+	m->next_attempt = queue_next_attempt(rt, m->attempts, now);
+	return pending;
+}
+
+static bool
+selected(const struct run_opts *o, const struct plume_msg *m)
+{
+	if (o->only_id != NULL && strncmp(m->qid, o->only_id,
+	    strlen(o->only_id)) != 0)
+		return false;
+	if (o->sender_sub != NULL && strstr(m->sender, o->sender_sub) == NULL)
+		return false;
+	if (o->rcpt_sub != NULL) {
+		for (size_t i = 0; i < m->nrcpt; i++)
+			if (strstr(m->rcpts[i].addr, o->rcpt_sub) != NULL)
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/* Moves the recipients that are not pending out of m, so the pipeline
+   sees only those it must deliver to; put_back() undoes it. */
+static struct rcpt *
+set_aside(struct plume_msg *m, size_t *n_r)
+{
+	struct rcpt *done = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*done));
+	size_t nd = 0, np = 0;
+
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		if (m->rcpts[i].state == RCPT_PENDING)
+			m->rcpts[np++] = m->rcpts[i];
+		else
+			done[nd++] = m->rcpts[i];
+	}
+	m->nrcpt = np;
+	*n_r = nd;
+	return done;
+}
+
+static void
+put_back(struct plume_msg *m, struct rcpt *done, size_t nd)
+{
+	m->rcpts = xreallocarray(m->rcpts, m->nrcpt + nd, sizeof(*m->rcpts));
+	memcpy(m->rcpts + m->nrcpt, done, nd * sizeof(*done));
+	m->nrcpt += nd;
+	free(done);
+}
+
+static void
+run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
+    struct run_stats *st)
+{
+	struct queue_item it;
+	struct plume_msg m;
+	struct delivery_summary sum;
+	struct rcpt *done;
+	size_t nd, pending;
+	char err[1024];
+	time_t now = time(NULL);
+	enum queue_status qs;
+
+	st->seen++;
+	qs = queue_open(rt->queue_dir, QUEUE_DEFERRED, qid, &it, err,
+	    sizeof(err));
+	if (qs != QUEUE_OK) {
+		if (qs == QUEUE_LOCKED)
+			st->skipped++;
+		else if (qs == QUEUE_ERROR)
+			log_warnx("%s", err);
+		queue_close(&it);
+		return;
+	}
+	qs = queue_load(&it, &m, err, sizeof(err));
+	if (qs == QUEUE_NEWER) {
+		log_warnx("%s", err);
+		st->skipped++;
+		queue_close(&it);
+		return;
+	}
+	if (qs != QUEUE_OK) {
+		char merr[512];
+
+		log_err("%s; moved to %s/", err, QUEUE_CORRUPT);
+		if (queue_move(&it, QUEUE_CORRUPT, merr, sizeof(merr)) == -1)
+			log_err("%s", merr);
+		st->corrupt++;
+		queue_close(&it);
+		return;
+	}
+	log_set_qid(m.qid);
+	if (!selected(o, &m) || (!o->flush && m.next_attempt > now &&
+	    m.next_attempt <= now + rt->max_backoff)) {
+		st->skipped++;
+		goto out;
+	}
+	if (now - m.arrival > rt->lifetime) {
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (m.rcpts[i].state == RCPT_PENDING)
+				m.rcpts[i].state = RCPT_FAILED;
+		log_err("expired after %lld days in the queue; last error: %s",
+		    (long long)(now - m.arrival) / 86400,
+		    m.last_error ? m.last_error : "none");
+		if (queue_update(&it, &m, "expired", err, sizeof(err)) == -1 ||
+		    queue_move(&it, "failed", err, sizeof(err)) == -1)
+			log_err("%s", err);
+		st->expired++;
+		goto out;
+	}
+
+	st->attempted++;
+	m.from_queue = true;
+	m.attempts++;
+	done = set_aside(&m, &nd);
+	runtime_deliver(rt, &m, &sum);
+	summary_free(&sum);
+	pending = queue_settle(rt, &m, time(NULL));
+	put_back(&m, done, nd);
+	if (pending == 0) {
+		queue_remove(&it);
+		st->done++;
+	} else {
+		if (queue_update(&it, &m, "deferred", err, sizeof(err)) == -1)
+			log_err("%s", err);
+		st->deferred++;
+	}
+out:
+	log_set_qid(NULL);
+	msg_free(&m);
+	queue_close(&it);
+}
+
+void
+queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
+{
+	char **ids;
+
+	memset(st, 0, sizeof(*st));
+	if (queue_list(rt->queue_dir, QUEUE_DEFERRED, &ids) < 0)
+		log_err("cannot read %s/%s", rt->queue_dir, QUEUE_DEFERRED);
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		run_one(rt, o, ids[i], st);
+		free(ids[i]);
+	}
+	free(ids);
+}

@@ -1,0 +1,34 @@
+/*
+ * NAME
+ *	runner.h - deliver what waits in the queue
+ */
+#ifndef PLUME_RUNNER_H
+#define PLUME_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "message.h"
+#include "runtime.h"
+
+struct run_opts {
+	bool	 flush;		/* every message now, backoff ignored */
+	const char *only_id;	/* -qI: queue ids starting with this */
+	const char *rcpt_sub;	/* -qR: a recipient containing this */
+	const char *sender_sub;	/* -qS: a sender containing this */
+};
+
+struct run_stats {
+	size_t	 seen, attempted, done, deferred, expired, skipped, corrupt;
+};
+
+time_t	queue_next_attempt(const struct runtime *, unsigned attempts,
+	    time_t now);
+/* Records the results of a delivery in the recipients' states and the
+   message's retry fields; returns how many recipients are pending. */
+size_t	queue_settle(const struct runtime *, struct plume_msg *, time_t now);
+void	queue_run(struct runtime *, const struct run_opts *,
+	    struct run_stats *);
+
+#endif
