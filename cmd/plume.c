@@ -52,6 +52,9 @@
 
 static int	 finish(int);
 
+/* This binary, for the queue runs it starts (never from PATH). */
+static char	 self_path[4096] = SBINDIR "/plume";
+
 static void PRINTF_LIKE(1, 2)
 say(const char *fmt, ...)
 {
@@ -269,6 +272,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	char err[1024], *tmpdir, *user, *gecos, *cfgerr = NULL;
 	int rc, code = EX_OK;
 	bool kept = false;	/* the spool file now belongs to the queue */
+	char mode;
 
 	if (o->sender != NULL && !name_ok(o->sender))
 		return fail(EX_USAGE, "invalid sender address: it begins with "
@@ -363,6 +367,40 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		goto out;
 	}
 
+	mode = o->delivery == 'q' ? 'q' : o->delivery == 'b' ? 'b' :
+	    o->delivery == 'i' ? 'n' : rt.delivery;
+	if (mode != 'n') {
+		/* -odq/-odb: filters now (DKIM signs what is queued), then
+		   the queue; -odb also starts delivering it in the background */
+		runtime_accept(&rt, &m);
+		memset(&sum, 0, sizeof(sum));
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (m.rcpts[i].result.set &&
+			    m.rcpts[i].result.status == PLUME_PERMFAIL)
+				sum.permfail++;
+		if (sum.permfail == m.nrcpt) {
+			code = fail(EX_UNAVAILABLE, "refused: <%s>: %s",
+			    m.rcpts[0].addr, m.rcpts[0].result.text ?
+			    m.rcpts[0].result.text : "refused by a filter");
+			goto out;
+		}
+		for (size_t i = 0; i < m.nrcpt; i++)
+			result_clear(&m.rcpts[i].result);
+		m.next_attempt = time(NULL);
+		if (queue_store(rt.queue_dir, QUEUE_DEFERRED, &m, "queued",
+		    err, sizeof(err)) == -1) {
+			code = fail(EX_TEMPFAIL, "the message could not be "
+			    "queued: %s", err);
+			goto out;
+		}
+		kept = true;
+		log_info("queued (delivery = %s)", mode == 'q' ? "queue" :
+		    "background");
+		if (mode == 'b')
+			queue_trigger(self_path, explicit_cfg ? cfg : NULL,
+			    m.qid);
+		goto out;
+	}
 	runtime_deliver(&rt, &m, &sum);
 	if (sum.tempfail > 0) {
 		/* what failed temporarily waits in the queue: exit 0 */
@@ -374,6 +412,11 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			log_info("queued: %zu of %zu recipients deferred (%s)",
 			    sum.tempfail, m.nrcpt, m.last_error);
 			refused_line(&m, &sum);
+			/* queued mail must not wait for a timer nobody set
+			   up: if no runner is at work, start one */
+			if (!queue_runner_active(rt.queue_dir))
+				queue_trigger(self_path, explicit_cfg ? cfg :
+				    NULL, NULL);
 		} else
 			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
 			    "not be delivered now, and the message could not be "
@@ -533,6 +576,54 @@ queue_option(const char *arg, struct run_opts *o, char *err, size_t errlen)
 	return -1;
 }
 
+/* plume queue hold ID: out of the runners' way; release: back, due now */
+static int
+hold_release(const char *cfg, bool explicit_cfg, bool hold, const char *qid)
+{
+	struct runtime rt;
+	struct queue_item it;
+	char err[512];
+	enum queue_status qs;
+	int code = EX_OK;
+
+	runtime_load(&rt, cfg, explicit_cfg);
+	qs = strchr(qid, '/') != NULL ? QUEUE_GONE :
+	    queue_open(rt.queue_dir, hold ? QUEUE_DEFERRED : QUEUE_HOLD, qid,
+	    &it, err, sizeof(err));
+	if (qs == QUEUE_GONE)
+		code = fail(EX_NOINPUT, "no message %s %s", qid,
+		    hold ? "in the queue" : "held");
+	else if (qs == QUEUE_LOCKED)
+		code = fail(EX_TEMPFAIL, "message %s is being delivered now",
+		    qid);
+	else if (qs != QUEUE_OK)
+		code = fail(EX_IOERR, "%s", err);
+	else if (!hold) {
+		struct plume_msg m;
+
+		/* due at once again */
+		if (queue_load(&it, &m, err, sizeof(err)) != QUEUE_OK)
+			code = fail(EX_DATAERR, "%s", err);
+		else {
+			m.next_attempt = time(NULL);
+			if (queue_update(&it, &m, "released", err,
+			    sizeof(err)) == -1 ||
+			    queue_move(&it, QUEUE_DEFERRED, err,
+			    sizeof(err)) == -1)
+				code = fail(EX_IOERR, "%s", err);
+			msg_free(&m);
+		}
+	} else if (queue_move(&it, QUEUE_HOLD, err, sizeof(err)) == -1)
+		code = fail(EX_IOERR, "%s", err);
+	if (code == EX_OK)
+		log_notice("%s: %s by uid %lu", qid, hold ? "held" : "released",
+		    (unsigned long)getuid());
+	if (qs != QUEUE_GONE)
+		queue_close(&it);
+	runtime_free(&rt);
+	return finish(code);
+}
+
 static int
 cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
 {
@@ -545,16 +636,21 @@ cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return mailq(cfg, explicit_cfg);
-	if (argc == 1 && strcmp(argv[0], "flush") == 0) {
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "flush") == 0) {
 		o.flush = true;
+		o.only_id = argc == 2 ? argv[1] : NULL;
 		return run_queue(cfg, explicit_cfg, &o);
 	}
 	if (argc == 1 && strcmp(argv[0], "run") == 0)
 		return run_queue(cfg, explicit_cfg, &o);
+	if (argc == 2 && (strcmp(argv[0], "hold") == 0 ||
+	    strcmp(argv[0], "release") == 0))
+		return hold_release(cfg, explicit_cfg, argv[0][0] == 'h',
+		    argv[1]);
 	if (argc != 2 || (strcmp(argv[0], "show") != 0 &&
 	    strcmp(argv[0], "delete") != 0))
-		return fail(EX_USAGE, "usage: plume queue list|flush|run|"
-		    "show ID|delete ID");
+		return fail(EX_USAGE, "usage: plume queue list|flush [ID]|run|"
+		    "show ID|delete ID|hold ID|release ID");
 	runtime_load(&rt, cfg, explicit_cfg);
 	qs = strcmp(argv[0], "show") == 0 ?
 	    queue_peek(rt.queue_dir, QUEUE_DEFERRED, argv[1], &it, err,
@@ -679,7 +775,7 @@ usage(FILE *fp)
 	    "(as sendmail)\n"
 	    "  mailq                          show the queue summary\n"
 	    "  queue list|flush|run           list, flush (now), run (due)\n"
-	    "  queue show ID|delete ID        one queued message\n"
+	    "  queue show|delete|hold|release ID  one queued message\n"
 	    "  plugins [-l]                   list available plugins\n"
 	    "  config check                   validate and print the "
 	    "config\n"
@@ -971,6 +1067,13 @@ main(int argc, char **argv)
 	/* a peer that hangs up (an SMTP server, a TLS session) is an error
 	   to report, never a reason to die with mail in hand */
 	signal(SIGPIPE, SIG_IGN);
+	{
+		ssize_t n = readlink("/proc/self/exe", self_path,
+		    sizeof(self_path) - 1);
+
+		if (n > 0)
+			self_path[n] = '\0';
+	}
 	if (loader_init(lt_preloaded_symbols, err, sizeof(err)) == -1) {
 		fprintf(stderr, "plume: %s\n", err);
 		return EX_SOFTWARE;

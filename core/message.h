@@ -73,7 +73,9 @@ struct plume_msg {
 	char	*ret;
 	const char *route;		/* transport instance id */
 	int64_t	 deadline_ms;		/* monotonic; 0: none */
-	bool	 from_queue;		/* a retry: filters already ran */
+	bool	 from_queue;		/* loaded from the queue */
+	bool	 accepted;		/* the ACCEPTED event was sent */
+	bool	 filtered;		/* every filter passed: never again */
 	unsigned attempts;		/* delivery attempts so far */
 	time_t	 next_attempt;
 	char	*last_error;

@@ -32,6 +32,7 @@
  *		message_id <ID>			(optional)
  *		attempts N
  *		next_attempt UNIXTIME
+ *		filtered yes|no			(the filters, DKIM, have run)
  *		last_error TEXT			(optional)
  *		reason TEXT			(why it is here)
  *		rcpt STATE ADDRESS NOTIFY ORCPT	(STATE pending|sent|failed;
@@ -172,8 +173,9 @@ render(struct buf *b, const struct plume_msg *m,
 		add_line(b, "ret", m->ret);
 	if (m->message_id != NULL)
 		add_line(b, "message_id", m->message_id);
-	buf_printf(b, "attempts %u\nnext_attempt %lld\n", m->attempts,
-	    (long long)m->next_attempt);
+	buf_printf(b, "attempts %u\nnext_attempt %lld\nfiltered %s\n",
+	    m->attempts, (long long)m->next_attempt,
+	    m->filtered ? "yes" : "no");
 	if (m->last_error != NULL)
 		add_line(b, "last_error", m->last_error);
 	add_line(b, "reason", reason);
@@ -432,6 +434,8 @@ queue_load(struct queue_item *it, struct plume_msg *m, char *err,
 			m->attempts = (unsigned)strtoul(val, NULL, 10);
 		else if (strcmp(line, "next_attempt") == 0)
 			m->next_attempt = (time_t)strtoll(val, NULL, 10);
+		else if (strcmp(line, "filtered") == 0)
+			m->filtered = strcmp(val, "yes") == 0;
 		else if (strcmp(line, "last_error") == 0)
 			m->last_error = xstrdup(dec(val));
 		else if (strcmp(line, "rcpt") == 0) {

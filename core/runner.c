@@ -29,9 +29,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -211,10 +215,85 @@ out:
 	queue_close(&it);
 }
 
+/*
+ * queue_dir/runner.lock: every runner holds it shared while it works, so
+ * a submitter that can take it exclusively knows no runner is at work
+ * and starts one.  flock(2) locks vanish with their process: a killed
+ * runner leaves nothing stale behind.
+ */
+static int
+runner_lock(const char *queue_dir, int how)
+{
+	char *path = xasprintf("%s/runner.lock", queue_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	free(path);
+	if (fd != -1 && flock(fd, how | LOCK_NB) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+bool
+queue_runner_active(const char *queue_dir)
+{
+	int fd = runner_lock(queue_dir, LOCK_EX);
+
+	if (fd == -1)
+		return true;
+	close(fd);
+	return false;
+}
+
+void
+queue_trigger(const char *self, const char *config, const char *qid)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_warnx("cannot start a queue run: fork: %s",
+		    strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	/* the child: a new session, then a grandchild nobody waits for */
+	if (setsid() == -1 || fork() != 0)
+		_exit(0);
+	{
+		int fd = open("/dev/null", O_RDWR);
+		const char *argv[10];
+		int n = 0;
+
+		if (fd == -1 || dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
+		    dup2(fd, 2) == -1)
+			_exit(1);
+		argv[n++] = "plume";
+		if (config != NULL) {
+			argv[n++] = "-C";
+			argv[n++] = config;
+		}
+		argv[n++] = "queue";
+		if (qid != NULL) {
+			argv[n++] = "flush";
+			argv[n++] = qid;
+		} else
+			argv[n++] = "run";
+		argv[n] = NULL;
+		execv(self, (char *const *)argv);
+		_exit(127);
+	}
+}
+
 void
 queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 {
 	char **ids;
+	int lock = runner_lock(rt->queue_dir, LOCK_SH);
 
 	memset(st, 0, sizeof(*st));
 	if (queue_list(rt->queue_dir, QUEUE_DEFERRED, &ids) < 0)
@@ -224,4 +303,6 @@ queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 		free(ids[i]);
 	}
 	free(ids);
+	if (lock != -1)
+		close(lock);
 }

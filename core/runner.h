@@ -30,5 +30,10 @@ time_t	queue_next_attempt(const struct runtime *, unsigned attempts,
 size_t	queue_settle(const struct runtime *, struct plume_msg *, time_t now);
 void	queue_run(struct runtime *, const struct run_opts *,
 	    struct run_stats *);
+/* Whether some queue runner is at work on queue_dir now. */
+bool	queue_runner_active(const char *queue_dir);
+/* Starts "plume queue run" (or a flush of one message, when qid is not
+   NULL), detached: its own session, no terminal, stdio on /dev/null. */
+void	queue_trigger(const char *self, const char *config, const char *qid);
 
 #endif

@@ -59,6 +59,9 @@ const struct plume_conf_key global_keys[] = {
 	    "log to syslog (facility mail)" },
 	{ "submit_timeout", PLUME_CONF_DURATION, 0, "30s", NULL, 0, 0,
 	    "bound on a whole foreground delivery, failovers included" },
+	{ "delivery", PLUME_CONF_ENUM, 0, "now", "now|queue|background", 0,
+	    0, "deliver at once, only queue, or queue and deliver in the "
+	    "background (-odi, -odq, -odb)" },
 	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
 	    "wait before the first retry of a deferred message" },
 	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
@@ -153,6 +156,7 @@ resolve_globals(struct runtime *rt)
 	if (conf_parse_duration(global_raw(rt, "submit_timeout"),
 	    &rt->submit_timeout) == -1)
 		rt->submit_timeout = 30;
+	rt->delivery = global_raw(rt, "delivery")[0];	/* n, q or b */
 	if (conf_parse_duration(global_raw(rt, "queue_min_backoff"),
 	    &rt->min_backoff) == -1)
 		rt->min_backoff = 300;
@@ -603,27 +607,26 @@ summary_free(struct delivery_summary *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Accepting a message: the ACCEPTED event (once, at submission) and the
+ * filters, once for this route's copy.  A message whose filters all
+ * passed is marked filtered and is never filtered again: a queued
+ * message was signed before it was queued and is sent as it is.  One
+ * whose filters failed temporarily is queued unfiltered, and filtered
+ * again on its next attempt.
+ */
 void
-runtime_deliver(struct runtime *rt, struct plume_msg *m,
-    struct delivery_summary *sum)
+runtime_accept(struct runtime *rt, struct plume_msg *m)
 {
-	struct plume_inst *tr = rt->transport;
 	struct plume_reply reply;
-	long ms;
-	size_t *pass;
-	size_t npass = 0;
 
-	memset(sum, 0, sizeof(*sum));
-	sum->all_perm_are_5_1 = true;
-	m->route = tr->id;
-	if (rt->submit_timeout > 0 && !m->from_queue)
-		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
-	if (!m->from_queue)
+	if (!m->from_queue && !m->accepted) {
 		runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
-
-	/* filters: once for this route's copy; a queued message was
-	   filtered (signed) before it was queued, and is sent as it is */
-	for (size_t i = 0; i < rt->ninsts && !m->from_queue; i++) {
+		m->accepted = true;
+	}
+	if (m->filtered)
+		return;
+	for (size_t i = 0; i < rt->ninsts; i++) {
 		struct plume_inst *in = rt->insts[i];
 		const struct plume_filter_ops *ops = in->plugin->desc.filter;
 		int st;
@@ -641,9 +644,28 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			if (reply.text == NULL)
 				reply.text = "refused by filter";
 			fail_active(m, &reply);
-			break;
+			return;
 		}
 	}
+	m->filtered = true;
+}
+
+void
+runtime_deliver(struct runtime *rt, struct plume_msg *m,
+    struct delivery_summary *sum)
+{
+	struct plume_inst *tr = rt->transport;
+	struct plume_reply reply;
+	long ms;
+	size_t *pass;
+	size_t npass = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	sum->all_perm_are_5_1 = true;
+	m->route = tr->id;
+	if (rt->submit_timeout > 0 && !m->from_queue)
+		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
+	runtime_accept(rt, m);
 
 	/* policies: a verdict per recipient */
 	for (size_t i = 0; i < rt->ninsts; i++) {

@@ -57,6 +57,7 @@ struct runtime {
 	long long size_limit;
 	long long submit_timeout;	/* seconds; 0: none */
 	long long min_backoff, max_backoff, lifetime;	/* seconds */
+	char	 delivery;		/* 'n'ow, 'q'ueue, 'b'ackground */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */
@@ -84,6 +85,7 @@ void	 runtime_free(struct runtime *);
 const char *runtime_default_config(void);
 
 int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
+void	 runtime_accept(struct runtime *, struct plume_msg *);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);

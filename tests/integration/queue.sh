@@ -5,7 +5,7 @@
 # newer envelopes left alone, locked ones skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 22
+plan 29
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 printf 'From: a@example.org\nSubject: queued\n\nhi\n' > "$WORK/msg"
 relay() {	# relay up|down
@@ -121,3 +121,44 @@ sleep 2
 "$SENDMAIL" -C "$CONF" -q -v 2> "$WORK/err"
 check "past queue_lifetime: moved to failed/, logged" \
     sh -c "[ -n '$id' ] && [ ! -e '$QUEUE/deferred/$id.env' ] && [ -f '$QUEUE/failed/$id.env' ] && grep -q 'expired after 0 days in the queue' '$WORK/err'"
+
+# delivery modes
+relay up
+rm -f "$WORK/sent"
+for id in $(qids); do "$PLUME" -C "$CONF" queue delete "$id"; done
+run_sm "$WORK/msg" -C "$CONF" -odq q1@example.org
+id=$(qids)
+check "-odq: queued without an attempt, exit 0" \
+    sh -c "[ $RC -eq 0 ] && [ -n '$id' ] && [ ! -e '$WORK/sent' ] && '$PLUME' -C '$CONF' queue show $id | grep -qx 'Attempts: 0'"
+check "-odq: the filters ran before queueing" \
+    sh -c "'$PLUME' -C '$CONF' queue show $id | grep -q '^X-Testplug: filtered'"
+"$PLUME" -C "$CONF" queue hold "$id"
+"$SENDMAIL" -C "$CONF" -q
+check "plume queue hold: out of the runners' way" \
+    sh -c "[ ! -e '$WORK/sent' ] && [ -f '$QUEUE/hold/$id.env' ]"
+"$PLUME" -C "$CONF" queue release "$id"
+"$PLUME" -C "$CONF" queue run
+check "plume queue release: due at once, delivered by queue run" \
+    sh -c "grep -qx 'RCPT q1@example.org' '$WORK/sent' && [ -z \"\$(ls '$QUEUE/deferred' | grep env)\" ]"
+rm -f "$WORK/sent"
+run_sm "$WORK/msg" -C "$CONF" -odb b1@example.org
+n=0; while [ ! -s "$WORK/sent" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+check "-odb: exit 0 at once, delivered in the background" \
+    sh -c "[ $RC -eq 0 ] && grep -qx 'RCPT b1@example.org' '$WORK/sent'"
+
+# a submission that queues starts a runner for what is due
+write_conf "pipeline = testplug" "queue_min_backoff = 1s" "[testplug]" \
+    "path = $WORK/sent" "down = yes"
+run_sm "$WORK/msg" -C "$CONF" due@example.org
+write_conf "pipeline = testplug" "queue_min_backoff = 1s" "[testplug]" \
+    "path = $WORK/sent"
+sleep 1.5
+rm -f "$WORK/sent"
+run_sm "$WORK/msg" -C "$CONF" later@example.org
+n=0; while ! grep -q 'due@example.org' "$WORK/sent" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+check "queueing started a detached queue run that delivered a due message" \
+    grep -qx 'RCPT due@example.org' "$WORK/sent"
+write_conf "pipeline = testplug" "delivery = queue" "[testplug]" "path = $WORK/x"
+run_sm "$WORK/msg" -C "$CONF" cfgq@example.org
+check "delivery = queue in the config: queued, no attempt" \
+    sh -c "[ $RC -eq 0 ] && [ ! -e '$WORK/x' ] && '$WORK/bin/mailq' -C '$CONF' | grep -q cfgq@example.org"
