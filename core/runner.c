@@ -303,6 +303,7 @@ queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 		free(ids[i]);
 	}
 	free(ids);
+	runtime_close_sessions(rt);
 	if (lock != -1)
 		close(lock);
 }

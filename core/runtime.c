@@ -192,6 +192,11 @@ inst_new(struct runtime *rt, struct plugin *p, struct conf_section *sect,
 static void
 inst_free(struct plume_inst *in)
 {
+	if (in->session != NULL && in->plugin->desc.transport != NULL &&
+	    in->plugin->desc.transport->session_close != NULL)
+		in->plugin->desc.transport->session_close(in->state,
+		    in->session);
+	result_clear(&in->session_fail);
 	if (in->started && in->plugin->desc.shutdown != NULL)
 		in->plugin->desc.shutdown(in->state);
 	for (size_t i = 0; i < in->ncache; i++) {
@@ -608,6 +613,67 @@ summary_free(struct delivery_summary *s)
 }
 
 /*
+ * Delivery through one transport.  At submission each delivery opens and
+ * closes its own session; in a queue run (m->from_queue) the transport's
+ * session stays open for the next message.
+ */
+static void
+transport_deliver(struct plume_inst *tr, struct plume_msg *m)
+{
+	const struct plume_transport_ops *ops = tr->plugin->desc.transport;
+	struct plume_reply reply;
+
+	if (!m->from_queue || ops->session_open == NULL) {
+		ops->deliver(tr->state, NULL, m);
+		return;
+	}
+	if (tr->session_failed) {
+		result_to_reply(&tr->session_fail, &reply);
+		fail_active(m, &reply);
+		return;
+	}
+	if (tr->session == NULL) {
+		memset(&reply, 0, sizeof(reply));
+		if (ops->session_open(tr->state, &tr->session, &reply) !=
+		    PLUME_OK) {
+			tr->session = NULL;
+			tr->session_failed = true;
+			if (reply.text == NULL)
+				reply.text = "the transport could not open a "
+				    "session";
+			if (reply.status == PLUME_OK)
+				reply.status = PLUME_TEMPFAIL;
+			result_set(&tr->session_fail, &reply);
+			fail_active(m, &reply);
+			return;
+		}
+	}
+	if (ops->deliver(tr->state, tr->session, m) != PLUME_OK) {
+		/* the session is broken: the next message opens another */
+		if (ops->session_close != NULL)
+			ops->session_close(tr->state, tr->session);
+		tr->session = NULL;
+	}
+}
+
+void
+runtime_close_sessions(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_transport_ops *ops =
+		    in->plugin->desc.transport;
+
+		if (in->session != NULL && ops != NULL &&
+		    ops->session_close != NULL)
+			ops->session_close(in->state, in->session);
+		in->session = NULL;
+		in->session_failed = false;
+		result_clear(&in->session_fail);
+	}
+}
+
+/*
  * Accepting a message: the ACCEPTED event (once, at submission) and the
  * filters, once for this route's copy.  A message whose filters all
  * passed is marked filtered and is never filtered again: a queued
@@ -721,7 +787,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		m->active = pass;
 		m->nactive = npass;
 		runtime_event(rt, m, PLUME_EV_ATTEMPT, NULL, tr->id, NULL, -1);
-		tr->plugin->desc.transport->deliver(tr->state, NULL, m);
+		transport_deliver(tr, m);
 		memset(&reply, 0, sizeof(reply));
 		reply.status = PLUME_TEMPFAIL;
 		reply.code = 451;

@@ -40,6 +40,12 @@ struct plume_inst {
 	size_t	 nlists;
 	char	*state_dir;
 	bool	 in_pipeline;		/* not only reached as a failover */
+	/* queue runs: one open session per transport, reused message after
+	   message; a session that could not be opened is not tried again
+	   in the same run (a dead relay costs one connection per run) */
+	void	*session;
+	bool	 session_failed;
+	struct result session_fail;
 	struct plume_inst *failover;	/* tried next on a temporary failure */
 };
 
@@ -86,6 +92,7 @@ const char *runtime_default_config(void);
 
 int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
 void	 runtime_accept(struct runtime *, struct plume_msg *);
+void	 runtime_close_sessions(struct runtime *);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);
