@@ -517,10 +517,12 @@ queue_update(struct queue_item *it, struct plume_msg *m, const char *reason,
 void
 queue_remove(struct queue_item *it)
 {
-	/* the envelope first: a body without an envelope is never read */
+	/* the envelope first: a body without an envelope is never read.
+	   No fsync: a power loss right after can only bring the message
+	   back, to be sent once more (the documented duplicate), never
+	   lose it. */
 	unlink(it->env_path);
 	unlink(it->body_path);
-	fsync_dir(it->dir);
 }
 
 int
