@@ -38,6 +38,7 @@
 
 #include <ltdl.h>
 
+#include "bounce.h"
 #include "conf.h"
 #include "intake.h"
 #include "loader.h"
@@ -260,6 +261,23 @@ refused_line(const struct plume_msg *m, const struct delivery_summary *sum)
 	buf_free(&b);
 }
 
+/* A DSN for the recipients refused at submission when others got
+   through, or for all of them with -oem (exit 0 then). */
+static void
+report_refused(struct runtime *rt, const struct plume_msg *m, int *code)
+{
+	bool *which = xcalloc(m->nrcpt, sizeof(*which));
+	char err[1024];
+
+	for (size_t i = 0; i < m->nrcpt; i++)
+		which[i] = m->rcpts[i].result.set &&
+		    m->rcpts[i].result.status == PLUME_PERMFAIL;
+	if (bounce_send(rt, m, which, err, sizeof(err)) == -1)
+		log_err("%s", err);
+	free(which);
+	(void)code;
+}
+
 static int
 submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 {
@@ -289,6 +307,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		    "command line or use -t");
 
 	rc = runtime_load(&rt, cfg, explicit_cfg);
+	rt.self = self_path;
 	log_set_syslog(rt.syslog);
 	if (rc == -1)
 		cfgerr = config_error_line(&rt);
@@ -397,8 +416,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		log_info("queued (delivery = %s)", mode == 'q' ? "queue" :
 		    "background");
 		if (mode == 'b')
-			queue_trigger(self_path, explicit_cfg ? cfg : NULL,
-			    m.qid);
+			queue_trigger(&rt, m.qid);
 		goto out;
 	}
 	runtime_deliver(&rt, &m, &sum);
@@ -415,18 +433,19 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			/* queued mail must not wait for a timer nobody set
 			   up: if no runner is at work, start one */
 			if (!queue_runner_active(rt.queue_dir))
-				queue_trigger(self_path, explicit_cfg ? cfg :
-				    NULL, NULL);
+				queue_trigger(&rt, NULL);
 		} else
 			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
 			    "not be delivered now, and the message could not be "
 			    "queued (%s): %s", sum.tempfail, m.nrcpt, err,
 			    sum.first_error);
-	} else if (sum.permfail == m.nrcpt)
+	} else if (sum.permfail == m.nrcpt && o->errmode != 'm')
 		code = fail(sum.all_perm_are_5_1 ? EX_NOUSER : EX_UNAVAILABLE,
 		    "refused: %s", sum.first_error);
 	else
 		refused_line(&m, &sum);
+	if (sum.permfail > 0 && (sum.permfail < m.nrcpt || o->errmode == 'm'))
+		report_refused(&rt, &m, &code);
 	if (rt.embedded && sum.delivered > 0) {
 		/* the outbox is the built-in transport: mail did not leave */
 		char *line = xasprintf("no config file (%s): message captured "
@@ -530,10 +549,12 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 	struct runtime rt;
 	struct run_stats st;
 	char err[512], *tmp;
-	int code = EX_OK;
+	int code = EX_OK, lrc;
 
-	if (runtime_load(&rt, cfg, explicit_cfg) == -1 ||
-	    runtime_start(&rt) == -1) {
+	lrc = runtime_load(&rt, cfg, explicit_cfg);
+
+	rt.self = self_path;
+	if (lrc == -1 || runtime_start(&rt) == -1) {
 		char *line = config_error_line(&rt);
 
 		code = fail(EX_CONFIG, "%s", line);

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "log.h"
 #include "queue.h"
 #include "runner.h"
@@ -141,6 +142,7 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 	struct delivery_summary sum;
 	struct rcpt *done;
 	size_t nd, pending;
+	bool bounced_ok;
 	char err[1024];
 	time_t now = time(NULL);
 	enum queue_status qs;
@@ -180,12 +182,24 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		goto out;
 	}
 	if (now - m.arrival > rt->lifetime) {
-		for (size_t i = 0; i < m.nrcpt; i++)
-			if (m.rcpts[i].state == RCPT_PENDING)
-				m.rcpts[i].state = RCPT_FAILED;
-		log_err("expired after %lld days in the queue; last error: %s",
-		    (long long)(now - m.arrival) / 86400,
+		bool *which = xcalloc(m.nrcpt ? m.nrcpt : 1, sizeof(*which));
+		char *why = xasprintf("expired after %lld days in the queue; "
+		    "last error: %s", (long long)(now - m.arrival) / 86400,
 		    m.last_error ? m.last_error : "none");
+		struct plume_reply rep = { PLUME_PERMFAIL, 0, "4.4.7", why, 0 };
+
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (m.rcpts[i].state == RCPT_PENDING) {
+				m.rcpts[i].state = RCPT_FAILED;
+				result_set(&m.rcpts[i].result, &rep);
+				which[i] = true;
+			}
+		log_err("%s", why);
+		free(why);
+		/* the sender is told; the message is kept in failed/ */
+		if (bounce_send(rt, &m, which, err, sizeof(err)) == -1)
+			log_err("%s", err);
+		free(which);
 		if (queue_update(&it, &m, "expired", err, sizeof(err)) == -1 ||
 		    queue_move(&it, "failed", err, sizeof(err)) == -1)
 			log_err("%s", err);
@@ -200,8 +214,31 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 	runtime_deliver(rt, &m, &sum);
 	summary_free(&sum);
 	pending = queue_settle(rt, &m, time(NULL));
+	bounced_ok = true;
+	{
+		/* recipients refused for good in this run: tell the sender */
+		bool *which = xcalloc(m.nrcpt ? m.nrcpt : 1, sizeof(*which));
+		size_t nf = 0;
+
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (m.rcpts[i].state == RCPT_FAILED)
+				which[i] = true, nf++;
+		if (nf > 0 && bounce_send(rt, &m, which, err,
+		    sizeof(err)) == -1) {
+			log_err("%s", err);
+			bounced_ok = false;
+		}
+		free(which);
+	}
 	put_back(&m, done, nd);
-	if (pending == 0) {
+	if (pending == 0 && !bounced_ok) {
+		/* the sender could not be told: keep the message in failed/ */
+		if (queue_update(&it, &m, "report failed", err,
+		    sizeof(err)) == -1 ||
+		    queue_move(&it, "failed", err, sizeof(err)) == -1)
+			log_err("%s", err);
+		st->done++;
+	} else if (pending == 0) {
 		queue_remove(&it);
 		st->done++;
 	} else {
@@ -247,8 +284,9 @@ queue_runner_active(const char *queue_dir)
 }
 
 void
-queue_trigger(const char *self, const char *config, const char *qid)
+queue_trigger(const struct runtime *rt, const char *qid)
 {
+	const char *config = rt->conf_explicit ? rt->conf_path : NULL;
 	pid_t pid = fork();
 
 	if (pid == -1) {
@@ -284,7 +322,7 @@ queue_trigger(const char *self, const char *config, const char *qid)
 		} else
 			argv[n++] = "run";
 		argv[n] = NULL;
-		execv(self, (char *const *)argv);
+		execv(rt->self, (char *const *)argv);
 		_exit(127);
 	}
 }

@@ -33,7 +33,8 @@ void	queue_run(struct runtime *, const struct run_opts *,
 /* Whether some queue runner is at work on queue_dir now. */
 bool	queue_runner_active(const char *queue_dir);
 /* Starts "plume queue run" (or a flush of one message, when qid is not
-   NULL), detached: its own session, no terminal, stdio on /dev/null. */
-void	queue_trigger(const char *self, const char *config, const char *qid);
+   NULL) with rt's binary and config, detached: its own session, no
+   terminal, stdio on /dev/null. */
+void	queue_trigger(const struct runtime *, const char *qid);
 
 #endif

@@ -62,6 +62,12 @@ const struct plume_conf_key global_keys[] = {
 	{ "delivery", PLUME_CONF_ENUM, 0, "now", "now|queue|background", 0,
 	    0, "deliver at once, only queue, or queue and deliver in the "
 	    "background (-odi, -odq, -odb)" },
+	{ "bounce_sender", PLUME_CONF_STRING, 0, "<>", NULL, 0, 0,
+	    "envelope sender of delivery reports: <> or an owned address "
+	    "(relays and HTTP APIs often refuse <>)" },
+	{ "bounce_size_limit", PLUME_CONF_SIZE, 0, "50k", NULL, 0, 0,
+	    "largest original returned whole in a report; larger ones: "
+	    "headers only" },
 	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
 	    "wait before the first retry of a deferred message" },
 	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
@@ -157,6 +163,11 @@ resolve_globals(struct runtime *rt)
 	    &rt->submit_timeout) == -1)
 		rt->submit_timeout = 30;
 	rt->delivery = global_raw(rt, "delivery")[0];	/* n, q or b */
+	v = global_raw(rt, "bounce_sender");
+	rt->bounce_sender = xstrdup(strcmp(v, "<>") == 0 ? "" : v);
+	if (conf_parse_size(global_raw(rt, "bounce_size_limit"),
+	    &rt->bounce_size_limit) == -1)
+		rt->bounce_size_limit = 50 * 1024;
 	if (conf_parse_duration(global_raw(rt, "queue_min_backoff"),
 	    &rt->min_backoff) == -1)
 		rt->min_backoff = 300;
@@ -338,6 +349,8 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 	size_t before;
 
 	memset(rt, 0, sizeof(*rt));
+	rt->conf_explicit = explicit_path;
+	rt->self = SBINDIR "/plume";
 	if (path == NULL)
 		path = SYSCONFDIR "/plume/plume.conf";
 	if (!explicit_path && access(path, F_OK) == -1 && errno == ENOENT) {
@@ -472,6 +485,7 @@ runtime_free(struct runtime *rt)
 	free(rt->hostname);
 	free(rt->domain);
 	free(rt->queue_dir);
+	free(rt->bounce_sender);
 	strv_free(rt->plugin_dirs);
 	memset(rt, 0, sizeof(*rt));
 }

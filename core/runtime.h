@@ -53,6 +53,8 @@ struct runtime {
 	struct conf *conf;
 	char	*conf_path;		/* the file read, or NULL */
 	bool	 embedded;		/* no config file: built-in default */
+	bool	 conf_explicit;		/* from -C or PLUME_CONFIG */
+	const char *self;		/* this binary, for runs it starts */
 	struct diags diags;
 
 	/* resolved global settings */
@@ -64,6 +66,8 @@ struct runtime {
 	long long submit_timeout;	/* seconds; 0: none */
 	long long min_backoff, max_backoff, lifetime;	/* seconds */
 	char	 delivery;		/* 'n'ow, 'q'ueue, 'b'ackground */
+	char	*bounce_sender;		/* "" for <> */
+	long long bounce_size_limit;
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */

@@ -5,7 +5,7 @@
 # newer envelopes left alone, locked ones skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 29
+plan 30
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 printf 'From: a@example.org\nSubject: queued\n\nhi\n' > "$WORK/msg"
 relay() {	# relay up|down
@@ -72,7 +72,9 @@ relay up
 rm -f "$WORK/sent"
 "$SENDMAIL" -C "$CONF" -q
 check "a permanent refusal at retry: not pending any more, the rest delivered" \
-    sh -c "[ -z \"\$(ls '$QUEUE/deferred')\" ] && grep -qx 'RCPT ok2@example.org' '$WORK/sent'"
+    sh -c "[ -z \"\$(ls '$QUEUE/deferred')\" ] && tail -n 8 '$WORK/log.jsonl' | grep '\"event\":\"delivered\"' | grep -q '\"rcpt\":\"ok2@example.org\"'"
+check "... and the sender got a delivery report for it" \
+    sh -c "grep -q '^Final-Recipient: rfc822; unknown@example.org' '$WORK/sent' && grep -q '^RCPT root@\|^RCPT ' '$WORK/sent'"
 
 # damaged, newer, locked
 relay down

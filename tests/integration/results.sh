@@ -46,8 +46,17 @@ expect 69 "every recipient refused, not all 5.1.x" \
 expect 0 "some refused, some delivered: exit 0, one line naming them" \
     '^plume: 1 of 2 recipients refused: <refuse@example.org>: 554 5.7.1 relay access denied$' \
     ok@example.org refuse@example.org
-check "the refused recipient is not handed on twice" \
-    sh -c "grep -c '^RCPT ' '$WORK/sent' | grep -qx 2"
+check "the refused recipient was not handed on; the sender got a report" \
+    python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+att = [e for e in ev if e["event"] == "delivered" and e.get("rcpt") == "ok@example.org"]
+assert att, "ok@ not delivered"
+qid = att[-1]["queue_id"]
+assert not [e for e in ev if e["queue_id"] == qid and e["event"] == "delivered" and e.get("rcpt") == "refuse@example.org"]
+dsn = [e for e in ev if e["event"] == "delivered" and e["sender"] == "" and e.get("rcpt", "").startswith("root@")]
+assert dsn, "no report to the sender"
+' "$WORK/log.jsonl"
 expect 0 "temporary failure: queued, exit 0" '' \
     ok@example.org later@example.org
 check "the queue holds it with the transport's words, for that recipient only" \

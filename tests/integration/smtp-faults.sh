@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 51
+plan 52
 tls_material "$TLS_DIR"
 CERT="--tls-cert $TLS_DIR/server.pem --tls-key $TLS_DIR/server.key"
 printf 'From: a@example.org\nSubject: faults\n\nbody\n' > "$WORK/msg"
@@ -76,7 +76,9 @@ expect 0 "status=sent" "a second message, new connection: -v logs the result" -v
 expect 0 '1 of 2 recipients refused: <bad@example.org>: 550 5.1.1' \
     "a refused recipient: exit 0, one line naming it" good@example.org bad@example.org
 check "the refused one was not in the transaction" \
-    sh -c "f=\$(ls -t '$FAULT_DIR'/env.* | head -n 1); grep -q 'good@example.org' \$f && ! grep -q 'bad@example.org' \$f"
+    sh -c "grep -l 'RCPT TO:<good@example.org>' '$FAULT_DIR'/env.* > /dev/null && ! grep -q 'RCPT TO:<bad@example.org>' '$FAULT_DIR'/env.*"
+check "... and the sender got a delivery report from <>" \
+    sh -c "grep -l 'MAIL FROM:<> ' '$FAULT_DIR'/env.* | xargs grep -q 'RCPT TO:<s@example.org>'"
 expect 67 'refused: <bad@example.org>: 550 5.1.1' "every recipient unknown: 67" bad@example.org bad2@example.org
 check "no DATA when no recipient was accepted" \
     sh -c "tail -n 12 '$FAULT_DIR/transcript' | grep -q 'C: RSET\\|C: QUIT' && ! tail -n 6 '$FAULT_DIR/transcript' | grep -q 'S: 354'"
