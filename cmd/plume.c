@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -327,6 +328,22 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		return code;
 	}
 
+	if (rt.minfree > 0) {
+		/* a flood must not fill the file system the queue lives on */
+		struct statvfs vfs;
+
+		if (statvfs(rt.queue_dir, &vfs) == 0 &&
+		    (long long)vfs.f_bavail * (long long)vfs.f_frsize <
+		    rt.minfree) {
+			free(tmpdir);
+			code = fail(EX_TEMPFAIL, "%s has less than "
+			    "queue_minfree (%lld bytes) free: not accepting "
+			    "mail now", rt.queue_dir, rt.minfree);
+			free(cfgerr);
+			runtime_free(&rt);
+			return code;
+		}
+	}
 	msg_init(&m);
 	memset(&io, 0, sizeof(io));
 	io.ignore_dots = o->ignore_dots;
@@ -467,6 +484,9 @@ out:
 	return finish(code);
 }
 
+/* The earliest next attempt seen by list_one(), for mailq's warning. */
+static time_t oldest_due;
+
 /* One queued message in mailq's format (Postfix's). */
 static void
 list_one(const char *queue_dir, const char *sub, const char *qid,
@@ -496,6 +516,8 @@ list_one(const char *queue_dir, const char *sub, const char *qid,
 	printf("\n");
 	(*n)++;
 	*bytes += msg_size(&m);
+	if (oldest_due == 0 || m.next_attempt < oldest_due)
+		oldest_due = m.next_attempt;
 	msg_free(&m);
 	queue_close(&it);
 }
@@ -524,6 +546,10 @@ mailq(const char *cfg, bool explicit_cfg)
 	else
 		printf("-- %lld Kbytes in %zu Request%s.\n",
 		    (long long)(bytes + 1023) / 1024, n, n == 1 ? "" : "s");
+	if (oldest_due != 0 && time(NULL) - oldest_due > rt.max_backoff)
+		printf("warning: a deferred message has been due for more than "
+		    "queue_max_backoff: is a queue runner scheduled? (plume "
+		    "queue run from cron or the systemd timer)\n");
 	dir = xasprintf("%s/outbox/new", rt.queue_dir);
 	if ((k = count_files(dir)) > 0)
 		printf("%d message%s captured in the local outbox %s/outbox "

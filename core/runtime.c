@@ -68,6 +68,9 @@ const struct plume_conf_key global_keys[] = {
 	{ "bounce_size_limit", PLUME_CONF_SIZE, 0, "50k", NULL, 0, 0,
 	    "largest original returned whole in a report; larger ones: "
 	    "headers only" },
+	{ "queue_minfree", PLUME_CONF_SIZE, 0, "0", NULL, 0, 0,
+	    "refuse new mail (exit 75) when the spool's file system has "
+	    "less free space than this" },
 	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
 	    "wait before the first retry of a deferred message" },
 	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
@@ -165,6 +168,9 @@ resolve_globals(struct runtime *rt)
 	rt->delivery = global_raw(rt, "delivery")[0];	/* n, q or b */
 	v = global_raw(rt, "bounce_sender");
 	rt->bounce_sender = xstrdup(strcmp(v, "<>") == 0 ? "" : v);
+	if (conf_parse_size(global_raw(rt, "queue_minfree"),
+	    &rt->minfree) == -1)
+		rt->minfree = 0;
 	if (conf_parse_size(global_raw(rt, "bounce_size_limit"),
 	    &rt->bounce_size_limit) == -1)
 		rt->bounce_size_limit = 50 * 1024;

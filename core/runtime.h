@@ -68,6 +68,7 @@ struct runtime {
 	char	 delivery;		/* 'n'ow, 'q'ueue, 'b'ackground */
 	char	*bounce_sender;		/* "" for <> */
 	long long bounce_size_limit;
+	long long minfree;		/* bytes; 0: no check */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */
