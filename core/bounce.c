@@ -58,22 +58,6 @@ date_now(char *out, size_t len)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The report's body: three MIME parts, the last streamed from orig. */
 static int
 write_body(struct runtime *rt, const struct plume_msg *orig,
@@ -143,7 +127,7 @@ write_body(struct runtime *rt, const struct plume_msg *orig,
 	    "Content-Type: %s\r\n\r\n", boundary,
 	    full ? "Undelivered message" : "Undelivered message headers",
 	    full ? "message/rfc822" : "text/rfc822-headers");
-	if (write_all(fd, b.data, b.len) == -1)
+	if (write_full(fd, b.data, b.len) == -1)
 		rc = -1;
 	buf_free(&b);
 	if (full) {
@@ -151,19 +135,19 @@ write_body(struct runtime *rt, const struct plume_msg *orig,
 		    PLUME_STREAM_MESSAGE);
 		while (rc == 0 && (n = msg_stream_read(st, chunk,
 		    sizeof(chunk))) > 0)
-			rc = write_all(fd, chunk, (size_t)n);
+			rc = write_full(fd, chunk, (size_t)n);
 		msg_stream_close(st);
 	} else {
 		size_t hl;
 		char *head = msg_render_headers(orig, &hl);
 
-		rc = write_all(fd, head, hl);
+		rc = write_full(fd, head, hl);
 		free(head);
 	}
 	if (rc == 0) {
 		char *end = xasprintf("\r\n--%s--\r\n", boundary);
 
-		rc = write_all(fd, end, strlen(end));
+		rc = write_full(fd, end, strlen(end));
 		free(end);
 	}
 	return rc;

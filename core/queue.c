@@ -116,22 +116,6 @@ static enum queue_status queue_open_how(const char *, const char *,
 	    const char *, struct queue_item *, bool, char *, size_t);
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -208,7 +192,7 @@ replace_file(const char *queue_dir, const char *dir, const char *name,
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
-	if (fd == -1 || write_all(fd, text->data, text->len) == -1 ||
+	if (fd == -1 || write_full(fd, text->data, text->len) == -1 ||
 	    fsync(fd) == -1) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp,
 		    strerror(errno));

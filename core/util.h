@@ -50,5 +50,6 @@ bool	 str_ieq(const char *, const char *);
 bool	 str_has_ctl_crlf(const char *);	/* CR, LF present */
 void	 secure_wipe(void *, size_t);
 int64_t	 monotonic_ms(void);	/* CLOCK_MONOTONIC, milliseconds */
+int	 write_full(int, const void *, size_t);	/* EINTR, short writes */
 
 #endif
