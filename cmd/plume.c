@@ -139,10 +139,56 @@ drop_setid(void)
  * refused, never silently ignored, otherwise (a set-id plume reading a
  * config of the caller's choice would run the caller's commands).
  */
+/* PLUME_CONFIG as found at start, before a set-id plume cleared the
+   environment (so that it can still be refused, not silently ignored) */
+static char	*env_config;
+
+/* The effective group of a set-id plume, set aside while it parses and
+   taken up again only for what needs it (its own queue entries). */
+static gid_t	 setid_egid;
+
+static void
+suspend_setid(void)
+{
+	if (running_setid() && setegid(getgid()) == -1) {
+		fprintf(stderr, "plume: cannot set privileges aside: %s\n",
+		    strerror(errno));
+		exit(EX_OSERR);
+	}
+}
+
+static void
+resume_setid(void)
+{
+	if (running_setid() && setegid(setid_egid) == -1) {
+		fprintf(stderr, "plume: cannot take privileges up: %s\n",
+		    strerror(errno));
+		exit(EX_OSERR);
+	}
+}
+
+/* A set-id plume trusts nothing of the caller's environment. */
+static void
+sanitize_env(void)
+{
+	const char *c = getenv("PLUME_CONFIG");
+	char *tz = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+
+	if (c != NULL && *c != '\0')
+		env_config = xstrdup(c);
+	if (!running_setid())
+		return;
+	clearenv();
+	setenv("PATH", "/usr/bin:/bin", 1);
+	if (tz != NULL && strchr(tz, '/') == NULL)	/* no file names */
+		setenv("TZ", tz, 1);
+	free(tz);
+}
+
 static int
 config_path(const char *opt, const char **path_r, bool *explicit_r)
 {
-	const char *env = getenv("PLUME_CONFIG");
+	const char *env = env_config;
 	const char *p = opt != NULL ? opt :
 	    (env != NULL && *env != '\0' ? env : NULL);
 
@@ -315,7 +361,8 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 
 	tmpdir = xasprintf("%s/tmp", rt.queue_dir);
 	if (runtime_ensure_dir(rt.queue_dir, 0755, err, sizeof(err)) == -1 ||
-	    runtime_ensure_dir(tmpdir, 0700, err, sizeof(err)) == -1) {
+	    runtime_ensure_dir(tmpdir, spool_dir_mode(), err,
+	    sizeof(err)) == -1) {
 		/* a broken config is the news, even when it broke the spool */
 		if (cfgerr != NULL)
 			code = fail(EX_CONFIG, "%s; the message could not be "
@@ -449,7 +496,8 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			refused_line(&m, &sum);
 			/* queued mail must not wait for a timer nobody set
 			   up: if no runner is at work, start one */
-			if (!queue_runner_active(rt.queue_dir))
+			if ((!running_setid() || getuid() == 0) &&
+			    !queue_runner_active(rt.queue_dir))
 				queue_trigger(&rt, NULL);
 		} else
 			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
@@ -590,7 +638,7 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 	}
 	log_set_syslog(rt.syslog);
 	tmp = xasprintf("%s/tmp", rt.queue_dir);
-	if (runtime_ensure_dir(tmp, 0700, err, sizeof(err)) == -1)
+	if (runtime_ensure_dir(tmp, spool_dir_mode(), err, sizeof(err)) == -1)
 		code = fail(EX_CANTCREAT, "%s", err);
 	else {
 		queue_run(&rt, o, &st);
@@ -623,118 +671,57 @@ queue_option(const char *arg, struct run_opts *o, char *err, size_t errlen)
 	return -1;
 }
 
-/* plume queue hold ID: out of the runners' way; release: back, due now */
+/*
+ * plume queue show|delete|hold|release ID: one entry, the caller's own
+ * unless the caller is root.  A set-id plume takes its group up again
+ * only here, for the spool, after the arguments are parsed.
+ */
 static int
-hold_release(const char *cfg, bool explicit_cfg, bool hold, const char *qid)
+queue_entry(const char *cfg, bool explicit_cfg, const char *op,
+    const char *qid)
 {
 	struct runtime rt;
 	struct queue_item it;
+	struct plume_msg m;
 	char err[512];
 	enum queue_status qs;
+	bool show = strcmp(op, "show") == 0;
+	bool release = strcmp(op, "release") == 0;
 	int code = EX_OK;
 
+	resume_setid();
 	runtime_load(&rt, cfg, explicit_cfg);
-	qs = strchr(qid, '/') != NULL ? QUEUE_GONE :
-	    queue_open(rt.queue_dir, hold ? QUEUE_DEFERRED : QUEUE_HOLD, qid,
-	    &it, err, sizeof(err));
+	msg_init(&m);
+	memset(&it, 0, sizeof(it));
+	it.fd = -1;
+	if (strchr(qid, '/') != NULL || qid[0] == '.')
+		qs = QUEUE_GONE;
+	else if (show)
+		qs = queue_peek(rt.queue_dir, QUEUE_DEFERRED, qid, &it, err,
+		    sizeof(err));
+	else
+		qs = queue_open(rt.queue_dir, release ? QUEUE_HOLD :
+		    QUEUE_DEFERRED, qid, &it, err, sizeof(err));
+	if (qs == QUEUE_OK)
+		qs = queue_load(&it, &m, err, sizeof(err));
 	if (qs == QUEUE_GONE)
 		code = fail(EX_NOINPUT, "no message %s %s", qid,
-		    hold ? "in the queue" : "held");
+		    release ? "held" : "in the queue");
 	else if (qs == QUEUE_LOCKED)
 		code = fail(EX_TEMPFAIL, "message %s is being delivered now",
 		    qid);
+	else if (qs == QUEUE_DENIED)
+		code = fail(EX_NOPERM, "message %s is not yours", qid);
 	else if (qs != QUEUE_OK)
 		code = fail(EX_IOERR, "%s", err);
-	else if (!hold) {
-		struct plume_msg m;
-
-		/* due at once again */
-		if (queue_load(&it, &m, err, sizeof(err)) != QUEUE_OK)
-			code = fail(EX_DATAERR, "%s", err);
-		else {
-			m.next_attempt = time(NULL);
-			if (queue_update(&it, &m, "released", err,
-			    sizeof(err)) == -1 ||
-			    queue_move(&it, QUEUE_DEFERRED, err,
-			    sizeof(err)) == -1)
-				code = fail(EX_IOERR, "%s", err);
-			msg_free(&m);
-		}
-	} else if (queue_move(&it, QUEUE_HOLD, err, sizeof(err)) == -1)
-		code = fail(EX_IOERR, "%s", err);
-	if (code == EX_OK)
-		log_notice("%s: %s by uid %lu", qid, hold ? "held" : "released",
-		    (unsigned long)getuid());
-	if (qs != QUEUE_GONE)
-		queue_close(&it);
-	runtime_free(&rt);
-	return finish(code);
-}
-
-static int
-cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
-{
-	struct run_opts o;
-	struct runtime rt;
-	struct queue_item it;
-	char err[512];
-	enum queue_status qs;
-
-	memset(&o, 0, sizeof(o));
-	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return mailq(cfg, explicit_cfg);
-	if ((argc == 1 || argc == 2) && strcmp(argv[0], "flush") == 0) {
-		o.flush = true;
-		o.only_id = argc == 2 ? argv[1] : NULL;
-		return run_queue(cfg, explicit_cfg, &o);
-	}
-	if (argc == 1 && strcmp(argv[0], "run") == 0)
-		return run_queue(cfg, explicit_cfg, &o);
-	if (argc == 2 && (strcmp(argv[0], "hold") == 0 ||
-	    strcmp(argv[0], "release") == 0))
-		return hold_release(cfg, explicit_cfg, argv[0][0] == 'h',
-		    argv[1]);
-	if (argc != 2 || (strcmp(argv[0], "show") != 0 &&
-	    strcmp(argv[0], "delete") != 0))
-		return fail(EX_USAGE, "usage: plume queue list|flush [ID]|run|"
-		    "show ID|delete ID|hold ID|release ID");
-	runtime_load(&rt, cfg, explicit_cfg);
-	qs = strcmp(argv[0], "show") == 0 ?
-	    queue_peek(rt.queue_dir, QUEUE_DEFERRED, argv[1], &it, err,
-	    sizeof(err)) :
-	    queue_open(rt.queue_dir, QUEUE_DEFERRED, argv[1], &it, err,
-	    sizeof(err));
-	if (strchr(argv[1], '/') != NULL || qs == QUEUE_GONE) {
-		queue_close(&it);
-		runtime_free(&rt);
-		return fail(EX_NOINPUT, "no message %s in the queue", argv[1]);
-	}
-	if (qs == QUEUE_LOCKED) {
-		queue_close(&it);
-		runtime_free(&rt);
-		return fail(EX_TEMPFAIL, "message %s is being delivered now",
-		    argv[1]);
-	}
-	if (qs != QUEUE_OK) {
-		queue_close(&it);
-		runtime_free(&rt);
-		return fail(EX_IOERR, "%s", err);
-	}
-	if (strcmp(argv[0], "delete") == 0) {
-		queue_remove(&it);
-		log_notice("%s: deleted from the queue by uid %lu", argv[1],
-		    (unsigned long)getuid());
-	} else {
-		struct plume_msg m;
+	else if (getuid() != 0 && m.uid != getuid())
+		code = fail(EX_NOPERM, "message %s is not yours (it was "
+		    "submitted by uid %lu)", qid, (unsigned long)m.uid);
+	else if (show) {
 		struct plume_stream *str;
 		char buf[65536];
 		ssize_t r;
 
-		if (queue_load(&it, &m, err, sizeof(err)) != QUEUE_OK) {
-			queue_close(&it);
-			runtime_free(&rt);
-			return fail(EX_DATAERR, "%s", err);
-		}
 		printf("Queue-ID: %s\nSender: <%s>\nAttempts: %u\n", m.qid,
 		    m.sender, m.attempts);
 		for (size_t i = 0; i < m.nrcpt; i++)
@@ -749,11 +736,46 @@ cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		while ((r = msg_stream_read(str, buf, sizeof(buf))) > 0)
 			fwrite(buf, 1, (size_t)r, stdout);
 		msg_stream_close(str);
-		msg_free(&m);
-	}
+	} else if (strcmp(op, "delete") == 0)
+		queue_remove(&it);
+	else if (release) {
+		m.next_attempt = time(NULL);	/* due at once */
+		if (queue_update(&it, &m, "released", err, sizeof(err)) == -1 ||
+		    queue_move(&it, QUEUE_DEFERRED, err, sizeof(err)) == -1)
+			code = fail(EX_IOERR, "%s", err);
+	} else if (queue_move(&it, QUEUE_HOLD, err, sizeof(err)) == -1)
+		code = fail(EX_IOERR, "%s", err);
+	if (code == EX_OK && !show)
+		log_notice("%s: %s by uid %lu", qid, strcmp(op, "delete") == 0 ?
+		    "deleted" : release ? "released" : "held",
+		    (unsigned long)getuid());
+	msg_free(&m);
 	queue_close(&it);
 	runtime_free(&rt);
-	return finish(EX_OK);
+	return finish(code);
+}
+
+static int
+cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
+{
+	struct run_opts o;
+
+	memset(&o, 0, sizeof(o));
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return mailq(cfg, explicit_cfg);
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "flush") == 0) {
+		o.flush = true;
+		o.only_id = argc == 2 ? argv[1] : NULL;
+		return run_queue(cfg, explicit_cfg, &o);
+	}
+	if (argc == 1 && strcmp(argv[0], "run") == 0)
+		return run_queue(cfg, explicit_cfg, &o);
+	if (argc == 2 && (strcmp(argv[0], "show") == 0 ||
+	    strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "hold") == 0 ||
+	    strcmp(argv[0], "release") == 0))
+		return queue_entry(cfg, explicit_cfg, argv[0], argv[1]);
+	return fail(EX_USAGE, "usage: plume queue list|flush [ID]|run|"
+	    "show ID|delete ID|hold ID|release ID");
 }
 
 static int
@@ -1069,7 +1091,14 @@ plume_main(int argc, char **argv)
 		free(args);
 		return rc;
 	}
-	drop_setid();
+	/* queue entries are the caller's own to see and change: the group
+	   is set aside now, taken up again just for that (see cmd_queue) */
+	if (nargs >= 2 && strcmp(args[0], "queue") == 0 &&
+	    (strcmp(args[1], "show") == 0 || strcmp(args[1], "delete") == 0 ||
+	    strcmp(args[1], "hold") == 0 || strcmp(args[1], "release") == 0))
+		suspend_setid();
+	else
+		drop_setid();
 	log_open("plume", verbose);
 	if (nargs == 0 || strcmp(args[0], "help") == 0 ||
 	    strcmp(args[0], "--help") == 0) {
@@ -1079,8 +1108,11 @@ plume_main(int argc, char **argv)
 	}
 	if (strcmp(args[0], "version") == 0 ||
 	    strcmp(args[0], "--version") == 0) {
-		printf("plume %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
-		    PLUME_ABI_MAJOR, PLUME_ABI_MINOR);
+		printf("plume %s (plugin ABI %d.%d)\nconfig file: %s\n"
+		    "plugin dir: %s\nqueue dir: %s\nset-id: %s\n",
+		    PACKAGE_VERSION, PLUME_ABI_MAJOR, PLUME_ABI_MINOR,
+		    SYSCONFDIR "/plume/plume.conf", PLUGIN_DIR, QUEUE_DIR,
+		    running_setid() ? "yes" : "no");
 		free(args);
 		return finish(EX_OK);
 	}
@@ -1111,6 +1143,9 @@ main(int argc, char **argv)
 
 	sanitize_fds();
 	umask(077);
+	(void)running_setid();		/* decided now, once */
+	setid_egid = getegid();
+	sanitize_env();
 	/* a peer that hangs up (an SMTP server, a TLS session) is an error
 	   to report, never a reason to die with mail in hand */
 	signal(SIGPIPE, SIG_IGN);

@@ -334,8 +334,9 @@ h_state_dir(struct plume_inst *in)
 		return in->state_dir;
 	top = xasprintf("%s/state", in->rt->queue_dir);
 	in->state_dir = xasprintf("%s/%s", top, in->plugin->name);
-	if (runtime_ensure_dir(top, 0700, err, sizeof(err)) == -1 ||
-	    runtime_ensure_dir(in->state_dir, 0700, err, sizeof(err)) == -1) {
+	if (runtime_ensure_dir(top, spool_dir_mode(), err, sizeof(err)) == -1 ||
+	    runtime_ensure_dir(in->state_dir, spool_dir_mode(), err,
+	    sizeof(err)) == -1) {
 		h_log(in, PLUME_LOG_ERR, "%s", err);
 		free(in->state_dir);
 		in->state_dir = NULL;

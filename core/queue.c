@@ -70,6 +70,7 @@
 #include "queue.h"
 #include "rfc5322.h"
 #include "runtime.h"
+#include "secure.h"
 #include "util.h"
 
 static void
@@ -231,7 +232,7 @@ queue_store(const char *queue_dir, const char *sub, struct plume_msg *m,
 	dir = xasprintf("%s/%s", queue_dir, sub);
 	body = xasprintf("%s/%s", dir, m->qid);
 	buf_init(&b);
-	if (runtime_ensure_dir(dir, 0700, err, errlen) == -1)
+	if (runtime_ensure_dir(dir, spool_dir_mode(), err, errlen) == -1)
 		goto out;
 	/* the body first: an envelope never names a missing body */
 	if (m->body_fd != -1 && fsync(m->body_fd) == -1) {
@@ -293,8 +294,11 @@ queue_open_how(const char *queue_dir, const char *sub, const char *qid,
 	it->fd = open(it->env_path, (lock ? O_RDWR : O_RDONLY) | O_CLOEXEC |
 	    O_NOFOLLOW);
 	if (it->fd == -1) {
-		snprintf(err, errlen, "%s: %s", it->env_path, strerror(errno));
-		return errno == ENOENT ? QUEUE_GONE : QUEUE_ERROR;
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", it->env_path, strerror(e));
+		return e == ENOENT ? QUEUE_GONE : e == EACCES ? QUEUE_DENIED :
+		    QUEUE_ERROR;
 	}
 	if (lock && flock(it->fd, LOCK_EX | LOCK_NB) == -1)
 		return QUEUE_LOCKED;
@@ -517,7 +521,7 @@ queue_move(struct queue_item *it, const char *sub, char *err, size_t errlen)
 	char *body = xasprintf("%s/%s", dir, it->qid);
 	int rc = -1;
 
-	if (runtime_ensure_dir(dir, 0700, err, errlen) == 0) {
+	if (runtime_ensure_dir(dir, spool_dir_mode(), err, errlen) == 0) {
 		/* the body first, so the envelope never names a missing one */
 		if (rename(it->body_path, body) == -1 && errno != ENOENT)
 			snprintf(err, errlen, "cannot move %s: %s",

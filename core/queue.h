@@ -24,6 +24,7 @@ enum queue_status {
 	QUEUE_LOCKED,		/* another runner has it */
 	QUEUE_NEWER,		/* written by a newer plume: left alone */
 	QUEUE_CORRUPT_ITEM,	/* torn or damaged */
+	QUEUE_DENIED,		/* not ours to read (permissions) */
 	QUEUE_ERROR,		/* cannot read it now */
 };
 #define QUEUE_CORRUPT_ST	QUEUE_CORRUPT_ITEM

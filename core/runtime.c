@@ -501,7 +501,14 @@ runtime_ensure_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (mkdir(dir, mode) == 0 || errno == EEXIST) {
+	if (mkdir(dir, mode) == 0) {
+		/* the umask (077) must not take the group's bits of a
+		   set-id install's shared spool */
+		if ((mode & 07070) != 0)
+			chmod(dir, mode);
+		return 0;
+	}
+	if (errno == EEXIST) {
 		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
 			return 0;
 		snprintf(err, errlen, "%s exists but is not a directory", dir);

@@ -23,10 +23,26 @@
 #include "secure.h"
 #include "util.h"
 
+/*
+ * Whether plume was started set-id.  Decided once, at the first call
+ * (made first thing in main()): a plume that later sets its effective
+ * group aside for a while is still a set-id plume.
+ */
 bool
 running_setid(void)
 {
-	return getuid() != geteuid() || getgid() != getegid();
+	static int setid = -1;
+
+	if (setid == -1)
+		setid = getuid() != geteuid() || getgid() != getegid();
+	return setid == 1;
+}
+
+mode_t
+spool_dir_mode(void)
+{
+	/* set-group-id installs share the spool through the group */
+	return running_setid() ? (mode_t)(02770) : (mode_t)0700;
 }
 
 bool
