@@ -309,20 +309,34 @@ refused_line(const struct plume_msg *m, const struct delivery_summary *sum)
 }
 
 /* A DSN for the recipients refused at submission when others got
-   through, or for all of them with -oem (exit 0 then). */
-static void
-report_refused(struct runtime *rt, const struct plume_msg *m, int *code)
+   through, or for all of them with -oem.  -1 when it could not be sent:
+   err says why. */
+static int
+report_refused(struct runtime *rt, const struct plume_msg *m, char *err,
+    size_t errlen)
 {
 	bool *which = xcalloc(m->nrcpt, sizeof(*which));
-	char err[1024];
+	int rc;
 
 	for (size_t i = 0; i < m->nrcpt; i++)
 		which[i] = m->rcpts[i].result.set &&
 		    m->rcpts[i].result.status == PLUME_PERMFAIL;
-	if (bounce_send(rt, m, which, err, sizeof(err)) == -1)
-		log_err("%s", err);
+	rc = bounce_send(rt, m, which, false, err, errlen);
 	free(which);
-	(void)code;
+	return rc;
+}
+
+/* queue_max_per_user: one user's flood (a hacked web site) must not
+   fill the queue for everyone. */
+static bool
+over_user_cap(const struct runtime *rt)
+{
+	size_t n;
+
+	if (rt->max_per_user <= 0 || getuid() == 0)
+		return false;
+	n = queue_count_uid(rt->queue_dir, getuid());
+	return n >= (size_t)rt->max_per_user;
 }
 
 static int
@@ -470,6 +484,13 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		for (size_t i = 0; i < m.nrcpt; i++)
 			result_clear(&m.rcpts[i].result);
 		m.next_attempt = time(NULL);
+		if (over_user_cap(&rt)) {
+			code = fail(EX_TEMPFAIL, "uid %lu has %lld messages "
+			    "waiting in the queue (queue_max_per_user): not "
+			    "accepting more now", (unsigned long)getuid(),
+			    rt.max_per_user);
+			goto out;
+		}
 		if (queue_store(rt.queue_dir, QUEUE_DEFERRED, &m, "queued",
 		    err, sizeof(err)) == -1) {
 			code = fail(EX_TEMPFAIL, "the message could not be "
@@ -488,7 +509,13 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		/* what failed temporarily waits in the queue: exit 0 */
 		m.attempts = 1;
 		queue_settle(&rt, &m, time(NULL));
-		if (queue_store(rt.queue_dir, QUEUE_DEFERRED, &m, "deferred",
+		if (over_user_cap(&rt))
+			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
+			    "not be delivered now, and uid %lu already has %lld "
+			    "messages waiting (queue_max_per_user): %s",
+			    sum.tempfail, m.nrcpt, (unsigned long)getuid(),
+			    rt.max_per_user, sum.first_error);
+		else if (queue_store(rt.queue_dir, QUEUE_DEFERRED, &m, "deferred",
 		    err, sizeof(err)) == 0) {
 			kept = true;
 			log_info("queued: %zu of %zu recipients deferred (%s)",
@@ -509,8 +536,25 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		    "refused: %s", sum.first_error);
 	else
 		refused_line(&m, &sum);
-	if (sum.permfail > 0 && (sum.permfail < m.nrcpt || o->errmode == 'm'))
-		report_refused(&rt, &m, &code);
+	if (sum.permfail > 0 && (sum.permfail < m.nrcpt || o->errmode == 'm') &&
+	    report_refused(&rt, &m, err, sizeof(err)) == -1) {
+		/* the sender could not be told: the message is kept */
+		log_err("%s", err);
+		if (sum.permfail == m.nrcpt)
+			code = fail(sum.all_perm_are_5_1 ? EX_NOUSER :
+			    EX_UNAVAILABLE, "refused: %s", sum.first_error);
+		if (!kept) {
+			for (size_t i = 0; i < m.nrcpt; i++)
+				m.rcpts[i].state = m.rcpts[i].result.status ==
+				    PLUME_OK ? RCPT_SENT : RCPT_FAILED;
+			char *why = xstrdup(err);
+
+			if (queue_store(rt.queue_dir, "failed", &m, why, err,
+			    sizeof(err)) == 0)
+				kept = true;
+			free(why);
+		}
+	}
 	if (rt.embedded && sum.delivered > 0) {
 		/* the outbox is the built-in transport: mail did not leave */
 		char *line = xasprintf("no config file (%s): message captured "

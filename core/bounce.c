@@ -15,7 +15,11 @@
  *	any message (a DKIM filter signs it; a temporary failure queues
  *	it).  Never to the null sender: a failed report is not reported
  *	again (no bounce of a bounce).  Recipients with NOTIFY=NEVER, or
- *	a NOTIFY list without FAILURE, get no report.
+ *	a NOTIFY list without FAILURE, get no report.  A copy goes to
+ *	bounce_copy_to when it is set.
+ *
+ *	Delay warnings (delay_warning_time) are the same report with
+ *	Action: delayed and the header section only, sent once.
  * DIAGNOSTICS
  *	-1 with one line in err when the report could not be sent or
  *	queued; the caller keeps the original in failed/.
@@ -39,13 +43,13 @@
 #include "util.h"
 
 bool
-bounce_wanted(const struct plume_msg *m, const struct rcpt *r)
+bounce_wanted(const struct plume_msg *m, const struct rcpt *r, bool delayed)
 {
 	if (m->sender == NULL || m->sender[0] == '\0')
-		return false;		/* never a bounce to <> */
-	if (r->notify == NULL)
-		return true;		/* RFC 3461: failure by default */
-	return strcasestr(r->notify, "failure") != NULL;
+		return false;		/* never a report to <> */
+	if (r->notify == NULL)		/* RFC 3461: failures by default; */
+		return true;		/* delays when the admin asked */
+	return strcasestr(r->notify, delayed ? "delay" : "failure") != NULL;
 }
 
 static void
@@ -61,7 +65,8 @@ date_now(char *out, size_t len)
 /* The report's body: three MIME parts, the last streamed from orig. */
 static int
 write_body(struct runtime *rt, const struct plume_msg *orig,
-    const bool *which, const char *boundary, int fd, bool full)
+    const bool *which, const char *boundary, int fd, bool full,
+    bool delayed)
 {
 	struct buf b;
 	char date[64];
@@ -75,11 +80,14 @@ write_body(struct runtime *rt, const struct plume_msg *orig,
 	buf_printf(&b, "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n"
 	    "Content-Description: Notification\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-	    "This is the mail system at %s.\r\n\r\n"
+	    "This is the mail system at %s.\r\n\r\n%s", boundary,
+	    rt->hostname, delayed ?
+	    "Your message has not been delivered yet to the recipients\r\n"
+	    "below.  It is still being retried: no need to send it again.\r\n"
+	    "The reasons are the receiving servers' own words.\r\n\r\n" :
 	    "Your message could not be delivered to the recipients below,\r\n"
 	    "and will not be: the reasons are the receiving servers' own\r\n"
-	    "words.  The message is attached.\r\n\r\n", boundary,
-	    rt->hostname);
+	    "words.  The message is attached.\r\n\r\n");
 	for (size_t i = 0; i < orig->nrcpt; i++) {
 		const struct result *r = &orig->rcpts[i].result;
 
@@ -110,7 +118,8 @@ write_body(struct runtime *rt, const struct plume_msg *orig,
 		buf_printf(&b, "\r\nFinal-Recipient: rfc822; %s\r\n", rp->addr);
 		if (rp->orcpt != NULL)
 			buf_printf(&b, "Original-Recipient: %s\r\n", rp->orcpt);
-		buf_printf(&b, "Action: failed\r\nStatus: %s\r\n",
+		buf_printf(&b, "Action: %s\r\nStatus: %s\r\n",
+		    delayed ? "delayed" : "failed",
 		    r->enhanced ? r->enhanced : r->code / 100 == 4 ? "4.0.0" :
 		    "5.0.0");
 		if (r->code != 0)
@@ -155,7 +164,7 @@ write_body(struct runtime *rt, const struct plume_msg *orig,
 
 int
 bounce_send(struct runtime *rt, const struct plume_msg *orig,
-    const bool *which, char *err, size_t errlen)
+    const bool *which, bool delayed, char *err, size_t errlen)
 {
 	struct plume_msg m;
 	struct delivery_summary sum;
@@ -166,7 +175,7 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 	int rc = -1;
 
 	for (size_t i = 0; i < orig->nrcpt; i++)
-		if (which[i] && bounce_wanted(orig, &orig->rcpts[i]))
+		if (which[i] && bounce_wanted(orig, &orig->rcpts[i], delayed))
 			n++;
 	if (n == 0)
 		return 0;
@@ -183,7 +192,9 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 		    strerror(errno));
 		goto out;
 	}
-	full = (orig->ret == NULL || strcasecmp(orig->ret, "HDRS") != 0) &&
+	/* a delay warning returns the header section only */
+	full = !delayed && (orig->ret == NULL ||
+	    strcasecmp(orig->ret, "HDRS") != 0) &&
 	    msg_size(orig) <= rt->bounce_size_limit;
 	boundary = xasprintf("%s/%s", m.qid, rt->hostname);
 	{
@@ -191,8 +202,9 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 
 		for (size_t i = 0; i < orig->nrcpt; i++)
 			pick[i] = which[i] &&
-			    bounce_wanted(orig, &orig->rcpts[i]);
-		if (write_body(rt, orig, pick, boundary, m.body_fd, full) == -1) {
+			    bounce_wanted(orig, &orig->rcpts[i], delayed);
+		if (write_body(rt, orig, pick, boundary, m.body_fd, full,
+		    delayed) == -1) {
 			snprintf(err, errlen, "cannot write %s: %s",
 			    m.body_path, strerror(errno));
 			free(pick);
@@ -208,6 +220,8 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 	m.user = xstrdup("MAILER-DAEMON");
 	m.arrival = time(NULL);
 	msg_add_rcpt(&m, orig->sender);
+	if (rt->bounce_copy_to != NULL)
+		msg_add_rcpt(&m, rt->bounce_copy_to);
 
 	date_now(date, sizeof(date));
 	v = xasprintf("Mail Delivery System <MAILER-DAEMON@%s>", rt->domain);
@@ -216,7 +230,8 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 	v = xasprintf("<%s>", orig->sender);
 	msg_header_add(&m, PLUME_HEADER_APPEND, "To", v, &e);
 	free(v);
-	msg_header_add(&m, PLUME_HEADER_APPEND, "Subject",
+	msg_header_add(&m, PLUME_HEADER_APPEND, "Subject", delayed ?
+	    "Delayed Mail (still being retried)" :
 	    "Undelivered Mail Returned to Sender", &e);
 	msg_header_add(&m, PLUME_HEADER_APPEND, "Date", date, &e);
 	m.message_id = xasprintf("<%s.bounce@%s>", m.qid, rt->hostname);
@@ -231,12 +246,14 @@ bounce_send(struct runtime *rt, const struct plume_msg *orig,
 	free(v);
 	free(boundary);
 
-	log_info("%s: sender notified of %zu failed recipient%s in %s",
-	    orig->qid, n, n == 1 ? "" : "s", m.qid);
+	log_info("%s: sender notified of %zu %s recipient%s in %s",
+	    orig->qid, n, delayed ? "delayed" : "failed", n == 1 ? "" : "s",
+	    m.qid);
 	runtime_deliver(rt, &m, &sum);
-	if (sum.delivered == 1)
+	/* what counts is the sender's copy (the first recipient) */
+	if (m.rcpts[0].result.status == PLUME_OK)
 		rc = 0;
-	else if (sum.tempfail == 1) {
+	else if (m.rcpts[0].result.status == PLUME_TEMPFAIL) {
 		m.attempts = 1;
 		queue_settle(rt, &m, time(NULL));
 		if (queue_store(rt->queue_dir, QUEUE_DEFERRED, &m, "bounce",

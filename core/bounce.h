@@ -12,7 +12,8 @@
 #include "runtime.h"
 
 /* Whether rcpt wants to hear of its failure (NOTIFY). */
-bool	bounce_wanted(const struct plume_msg *, const struct rcpt *);
+bool	bounce_wanted(const struct plume_msg *, const struct rcpt *,
+	    bool delayed);
 /*
  * Tells orig's sender that the recipients marked in which[] failed for
  * good: builds the report and sends it through the pipeline (queued if
@@ -21,6 +22,6 @@ bool	bounce_wanted(const struct plume_msg *, const struct rcpt *);
  * (err says why): the caller then keeps the original in failed/.
  */
 int	bounce_send(struct runtime *, const struct plume_msg *orig,
-	    const bool *which, char *err, size_t errlen);
+	    const bool *which, bool delayed, char *err, size_t errlen);
 
 #endif

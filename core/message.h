@@ -77,6 +77,7 @@ struct plume_msg {
 	bool	 accepted;		/* the ACCEPTED event was sent */
 	bool	 filtered;		/* every filter passed: never again */
 	unsigned attempts;		/* delivery attempts so far */
+	bool	 warned;		/* a delay warning was sent */
 	time_t	 next_attempt;
 	char	*last_error;
 	uid_t	 uid;

@@ -33,6 +33,7 @@
  *		attempts N
  *		next_attempt UNIXTIME
  *		filtered yes|no			(the filters, DKIM, have run)
+ *		warned yes|no			(a delay warning was sent)
  *		last_error TEXT			(optional)
  *		reason TEXT			(why it is here)
  *		rcpt STATE ADDRESS NOTIFY ORCPT	(STATE pending|sent|failed;
@@ -158,9 +159,9 @@ render(struct buf *b, const struct plume_msg *m,
 		add_line(b, "ret", m->ret);
 	if (m->message_id != NULL)
 		add_line(b, "message_id", m->message_id);
-	buf_printf(b, "attempts %u\nnext_attempt %lld\nfiltered %s\n",
-	    m->attempts, (long long)m->next_attempt,
-	    m->filtered ? "yes" : "no");
+	buf_printf(b, "attempts %u\nnext_attempt %lld\nfiltered %s\n"
+	    "warned %s\n", m->attempts, (long long)m->next_attempt,
+	    m->filtered ? "yes" : "no", m->warned ? "yes" : "no");
 	if (m->last_error != NULL)
 		add_line(b, "last_error", m->last_error);
 	add_line(b, "reason", reason);
@@ -424,6 +425,8 @@ queue_load(struct queue_item *it, struct plume_msg *m, char *err,
 			m->next_attempt = (time_t)strtoll(val, NULL, 10);
 		else if (strcmp(line, "filtered") == 0)
 			m->filtered = strcmp(val, "yes") == 0;
+		else if (strcmp(line, "warned") == 0)
+			m->warned = strcmp(val, "yes") == 0;
 		else if (strcmp(line, "last_error") == 0)
 			m->last_error = xstrdup(dec(val));
 		else if (strcmp(line, "rcpt") == 0) {
@@ -578,4 +581,35 @@ queue_list(const char *queue_dir, const char *sub, char ***ids_r)
 	qsort(ids, n, sizeof(*ids), cmp_ids);
 	*ids_r = ids;
 	return (int)n;
+}
+
+/* How many messages uid has in deferred/ (queue_max_per_user): the
+   uid line is near the top of every envelope. */
+size_t
+queue_count_uid(const char *queue_dir, uid_t uid)
+{
+	char **ids, want[48], head[512];
+	size_t n = 0;
+
+	snprintf(want, sizeof(want), "\nuid %lu\n", (unsigned long)uid);
+	if (queue_list(queue_dir, QUEUE_DEFERRED, &ids) < 0)
+		return 0;
+	for (size_t i = 0; ids[i] != NULL; i++) {
+		char *path = xasprintf("%s/%s/%s.env", queue_dir,
+		    QUEUE_DEFERRED, ids[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		ssize_t r;
+
+		if (fd != -1) {
+			r = read(fd, head, sizeof(head) - 1);
+			head[r > 0 ? r : 0] = '\0';
+			if (strstr(head, want) != NULL)
+				n++;
+			close(fd);
+		}
+		free(path);
+		free(ids[i]);
+	}
+	free(ids);
+	return n;
 }

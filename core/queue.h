@@ -8,6 +8,7 @@
 #define PLUME_QUEUE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "message.h"
 
@@ -52,6 +53,7 @@ void	 queue_remove(struct queue_item *);
 int	 queue_move(struct queue_item *, const char *sub, char *err,
 	    size_t errlen);
 void	 queue_close(struct queue_item *);
+size_t	 queue_count_uid(const char *queue_dir, uid_t uid);
 /* The queue ids in queue_dir/sub, oldest first, NULL-terminated. */
 int	 queue_list(const char *queue_dir, const char *sub, char ***ids_r);
 

@@ -197,7 +197,7 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		log_err("%s", why);
 		free(why);
 		/* the sender is told; the message is kept in failed/ */
-		if (bounce_send(rt, &m, which, err, sizeof(err)) == -1)
+		if (bounce_send(rt, &m, which, false, err, sizeof(err)) == -1)
 			log_err("%s", err);
 		free(which);
 		if (queue_update(&it, &m, "expired", err, sizeof(err)) == -1 ||
@@ -223,11 +223,23 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		for (size_t i = 0; i < m.nrcpt; i++)
 			if (m.rcpts[i].state == RCPT_FAILED)
 				which[i] = true, nf++;
-		if (nf > 0 && bounce_send(rt, &m, which, err,
+		if (nf > 0 && bounce_send(rt, &m, which, false, err,
 		    sizeof(err)) == -1) {
 			log_err("%s", err);
 			bounced_ok = false;
 		}
+		free(which);
+	}
+	if (pending > 0 && rt->delay_warning > 0 && !m.warned &&
+	    time(NULL) - m.arrival >= rt->delay_warning) {
+		/* once: the sender learns the message is late, not lost */
+		bool *which = xcalloc(m.nrcpt ? m.nrcpt : 1, sizeof(*which));
+
+		for (size_t i = 0; i < m.nrcpt; i++)
+			which[i] = m.rcpts[i].state == RCPT_PENDING;
+		if (bounce_send(rt, &m, which, true, err, sizeof(err)) == -1)
+			log_warnx("delay warning: %s", err);
+		m.warned = true;
 		free(which);
 	}
 	put_back(&m, done, nd);

@@ -68,6 +68,14 @@ const struct plume_conf_key global_keys[] = {
 	{ "bounce_size_limit", PLUME_CONF_SIZE, 0, "50k", NULL, 0, 0,
 	    "largest original returned whole in a report; larger ones: "
 	    "headers only" },
+	{ "bounce_copy_to", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
+	    "also send every delivery report to this address (postmaster)" },
+	{ "delay_warning_time", PLUME_CONF_DURATION, 0, "0", NULL, 0, 0,
+	    "warn the sender once when a message has waited this long "
+	    "(0: never)" },
+	{ "queue_max_per_user", PLUME_CONF_INT, 0, "0", NULL, 0, 1000000000,
+	    "most messages one user may have waiting in the queue (0: no "
+	    "limit)" },
 	{ "queue_minfree", PLUME_CONF_SIZE, 0, "0", NULL, 0, 0,
 	    "refuse new mail (exit 75) when the spool's file system has "
 	    "less free space than this" },
@@ -168,6 +176,14 @@ resolve_globals(struct runtime *rt)
 	rt->delivery = global_raw(rt, "delivery")[0];	/* n, q or b */
 	v = global_raw(rt, "bounce_sender");
 	rt->bounce_sender = xstrdup(strcmp(v, "<>") == 0 ? "" : v);
+	v = global_raw(rt, "bounce_copy_to");
+	rt->bounce_copy_to = v != NULL ? xstrdup(v) : NULL;
+	if (conf_parse_duration(global_raw(rt, "delay_warning_time"),
+	    &rt->delay_warning) == -1)
+		rt->delay_warning = 0;
+	if (conf_parse_int(global_raw(rt, "queue_max_per_user"),
+	    &rt->max_per_user) == -1)
+		rt->max_per_user = 0;
 	if (conf_parse_size(global_raw(rt, "queue_minfree"),
 	    &rt->minfree) == -1)
 		rt->minfree = 0;
@@ -492,6 +508,7 @@ runtime_free(struct runtime *rt)
 	free(rt->domain);
 	free(rt->queue_dir);
 	free(rt->bounce_sender);
+	free(rt->bounce_copy_to);
 	strv_free(rt->plugin_dirs);
 	memset(rt, 0, sizeof(*rt));
 }

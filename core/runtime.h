@@ -69,6 +69,9 @@ struct runtime {
 	char	*bounce_sender;		/* "" for <> */
 	long long bounce_size_limit;
 	long long minfree;		/* bytes; 0: no check */
+	char	*bounce_copy_to;	/* postmaster copy of reports, or NULL */
+	long long delay_warning;	/* seconds; 0: no warnings */
+	long long max_per_user;		/* queued messages per uid; 0: any */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */

@@ -4,7 +4,7 @@
 # report itself cannot be delivered (kept in failed/, never lost).
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 12
+plan 18
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 printf 'From: a@example.org\nSubject: will bounce\nMessage-ID: <orig@example.org>\n\nthe body\n' > "$WORK/msg"
 conf() {	# conf [extra global lines]
@@ -88,3 +88,53 @@ write_conf "pipeline = testplug" "[testplug]" "path = $WORK/sent"
 "$SENDMAIL" -C "$CONF" -q -v 2> "$WORK/err"
 check "a report refused for good: the original kept in failed/, nothing deleted" \
     sh -c "[ -n '$id' ] && [ -f '$QUEUE/failed/$id.env' ] && [ -f '$QUEUE/failed/$id' ] && grep -q 'the report to <unknown-sender@example.org> was refused' '$WORK/err'"
+
+# a relay that refuses the null sender (many providers): the default <>
+# report fails and the original stays in failed/; an owned bounce_sender
+# gets through
+rm -rf "$QUEUE/failed" "$QUEUE/deferred"
+write_conf "pipeline = testplug" "[testplug]" "path = $WORK/sent" \
+    "refuse_null_sender = yes"
+run_sm "$WORK/msg" -C "$CONF" -f sender@example.org ok@example.org unknown@example.org
+check "relay refusing <>: the report fails, the original is kept in failed/" \
+    sh -c "[ $RC -eq 0 ] && ls '$QUEUE/failed' | grep -q '\.env\$' && grep -q 'rcpt failed unknown@example.org' '$QUEUE'/failed/*.env"
+write_conf "pipeline = testplug" "bounce_sender = MAILER-DAEMON@example.org" \
+    "bounce_copy_to = postmaster@example.org" "[testplug]" \
+    "path = $WORK/sent" "refuse_null_sender = yes"
+rm -f "$WORK/sent"
+run_sm "$WORK/msg" -C "$CONF" -f sender@example.org ok@example.org unknown@example.org
+check "bounce_sender = an owned address: the report gets through" \
+    sh -c "grep -qx 'RCPT sender@example.org' '$WORK/sent' && grep -q '^Final-Recipient: rfc822; unknown@example.org' '$WORK/sent'"
+check "bounce_copy_to: the postmaster gets a copy" grep -qx 'RCPT postmaster@example.org' "$WORK/sent"
+
+# a delay warning, once
+rm -rf "$QUEUE/deferred"
+write_conf "pipeline = testplug" "delay_warning_time = 1s" \
+    "queue_min_backoff = 1s" "[testplug]" "path = $WORK/sent"
+run_sm "$WORK/msg" -C "$CONF" -f sender@example.org later@example.org
+sleep 1.2
+rm -f "$WORK/sent"
+"$SENDMAIL" -C "$CONF" -q
+check "delay_warning_time: the sender learns the message is late (Action: delayed)" \
+    sh -c "grep -qx 'RCPT sender@example.org' '$WORK/sent' && grep -q '^Action: delayed' '$WORK/sent' && grep -q 'text/rfc822-headers' '$WORK/sent'"
+rm -f "$WORK/sent"
+"$SENDMAIL" -C "$CONF" -q
+check "... only once" sh -c "grep -qx 'RCPT later@example.org' '$WORK/sent' && ! grep -q 'Action: delayed' '$WORK/sent'"
+
+# one user's flood cannot fill the queue: queue_max_per_user
+if command -v setpriv > /dev/null; then
+	mkdir -p "$WORK/uq" && chown 65534:65534 "$WORK/uq"
+	printf 'queue_dir = %s/uq\nplugin_dir = %s\nsyslog = no\nqueue_max_per_user = 2\npipeline = testplug\n[testplug]\npath = %s/uq/sent\ndown = yes\n' \
+	    "$WORK" "$PLUGINS" "$WORK" > "$WORK/uq.conf"
+	chmod 644 "$WORK/uq.conf" "$WORK/msg"
+	for i in 1 2 3; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$SENDMAIL" -C "$WORK/uq.conf" -odq "u$i@example.org" \
+		    < "$WORK/msg" > /dev/null 2> "$WORK/uerr$i"
+		echo $? > "$WORK/urc$i"
+	done
+	check "queue_max_per_user = 2: the third message is refused with 75" \
+	    sh -c "[ \$(cat '$WORK/urc1') -eq 0 ] && [ \$(cat '$WORK/urc2') -eq 0 ] && [ \$(cat '$WORK/urc3') -eq 75 ] && grep -q 'queue_max_per_user' '$WORK/uerr3'"
+else
+	T=$((T + 1)); echo "ok $T # SKIP needs setpriv"
+fi
