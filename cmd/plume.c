@@ -814,6 +814,25 @@ cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	}
 	if (argc == 1 && strcmp(argv[0], "run") == 0)
 		return run_queue(cfg, explicit_cfg, &o);
+	if (argc >= 2 && strcmp(argv[0], "run") == 0 &&
+	    strcmp(argv[1], "--daemon") == 0) {
+		long long every = 300;
+
+		if (argc == 4 && strcmp(argv[2], "--interval") == 0) {
+			if (conf_parse_duration(argv[3], &every) == -1 ||
+			    every < 1)
+				return fail(EX_USAGE, "--interval %s: expected "
+				    "a duration such as 5m", argv[3]);
+		} else if (argc != 2)
+			return fail(EX_USAGE, "usage: plume queue run --daemon "
+			    "[--interval DURATION]");
+		/* a periodic runner for systems without cron or timers:
+		   the config is read anew for every run */
+		for (;;) {
+			run_queue(cfg, explicit_cfg, &o);
+			sleep((unsigned)every);
+		}
+	}
 	if (argc == 2 && (strcmp(argv[0], "show") == 0 ||
 	    strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "hold") == 0 ||
 	    strcmp(argv[0], "release") == 0))
@@ -888,6 +907,7 @@ usage(FILE *fp)
 	    "(as sendmail)\n"
 	    "  mailq                          show the queue summary\n"
 	    "  queue list|flush|run           list, flush (now), run (due)\n"
+	    "  queue run --daemon [--interval 5m]  run periodically\n"
 	    "  queue show|delete|hold|release ID  one queued message\n"
 	    "  plugins [-l]                   list available plugins\n"
 	    "  config check                   validate and print the "
@@ -1019,6 +1039,47 @@ print_section(struct plume_inst *in)
 	}
 }
 
+/* Warnings about permissions: a config others may write runs their
+   commands; secrets others may read are not secret; a spool others
+   may write is anyone's. */
+static void
+config_modes(struct runtime *rt)
+{
+	struct stat st;
+	bool secrets = false;
+
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		const struct plume_inst *in = rt->insts[i];
+
+		for (const struct plume_conf_key *k =
+		    in->plugin->desc.conf_keys; k && k->name; k++)
+			if ((k->flags & PLUME_KEY_SECRET) && in->sect != NULL &&
+			    conf_entry_find(in->sect->entries, k->name))
+				secrets = true;
+	}
+	for (size_t i = 0; rt->conf != NULL && i < rt->conf->nfiles; i++) {
+		const char *f = rt->conf->files[i];
+
+		if (stat(f, &st) == -1)
+			continue;
+		if (st.st_mode & (S_IWGRP | S_IWOTH))
+			diags_add(&rt->diags, DIAG_WARNING, f, 0, "writable by "
+			    "%s (mode %04o): whoever can write it runs "
+			    "commands as plume; chmod go-w",
+			    st.st_mode & S_IWOTH ? "others" : "its group",
+			    (unsigned)(st.st_mode & 07777));
+		if (secrets && (st.st_mode & S_IROTH))
+			diags_add(&rt->diags, DIAG_WARNING, f, 0, "holds "
+			    "secrets and is readable by others (mode %04o): "
+			    "chmod o-r", (unsigned)(st.st_mode & 07777));
+	}
+	if (stat(rt->queue_dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+	    !(st.st_mode & S_ISVTX))
+		diags_add(&rt->diags, DIAG_WARNING, rt->queue_dir, 0,
+		    "the spool is writable by others (mode %04o)",
+		    (unsigned)(st.st_mode & 07777));
+}
+
 static int
 cmd_config(const char *cfg, bool explicit_cfg, int argc, char **argv)
 {
@@ -1028,6 +1089,7 @@ cmd_config(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		return fail(EX_USAGE, "usage: plume config check [-C file]");
 	runtime_load(&rt, cfg, explicit_cfg);
 	runtime_check_all(&rt);
+	config_modes(&rt);
 	for (size_t i = 0; i < rt.diags.n; i++) {
 		char *line = diag_format(&rt.diags.v[i]);
 

@@ -3,7 +3,7 @@
 # in hold/; sections not reached are warnings; includes; config check.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 19
+plan 21
 printf 'From: a@example.org\nSubject: x\n\nhi\n' > "$WORK/msg"
 
 # submit78 DESC PATTERN: exit 78, one stderr line matching PATTERN that
@@ -96,3 +96,13 @@ check "config check: errors exit 78 with file:line" \
     sh -c "[ $? -eq 78 ] || true; grep -q \"error: $CONF:8: unknown key 'paht'\" '$WORK/err'"
 "$PLUME" -C "$CONF" config check > /dev/null 2>&1
 ok $([ $? -eq 78 ]; echo $?) "config check exit status 78 on errors"
+
+# unsafe modes are warnings of config check
+write_conf "pipeline = outbox, example" "[example]" "token = s3cr3t"
+chmod 666 "$CONF"
+"$PLUME" -C "$CONF" config check > /dev/null 2> "$WORK/err"
+check "config check: a config others may write is a warning" \
+    grep -q "warning: $CONF: writable by others (mode 0666)" "$WORK/err"
+check "config check: secrets readable by others are a warning" \
+    grep -q "warning: $CONF: holds secrets and is readable by others" "$WORK/err"
+chmod 600 "$CONF"

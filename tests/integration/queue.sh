@@ -5,7 +5,7 @@
 # newer envelopes left alone, locked ones skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 30
+plan 31
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 printf 'From: a@example.org\nSubject: queued\n\nhi\n' > "$WORK/msg"
 relay() {	# relay up|down
@@ -164,3 +164,14 @@ write_conf "pipeline = testplug" "delivery = queue" "[testplug]" "path = $WORK/x
 run_sm "$WORK/msg" -C "$CONF" cfgq@example.org
 check "delivery = queue in the config: queued, no attempt" \
     sh -c "[ $RC -eq 0 ] && [ ! -e '$WORK/x' ] && '$WORK/bin/mailq' -C '$CONF' | grep -q cfgq@example.org"
+
+# plume queue run --daemon: periodic runs without cron
+relay down
+rm -f "$WORK/sent"
+run_sm "$WORK/msg" -C "$CONF" -odq daemon@example.org
+relay up
+"$PLUME" -C "$CONF" queue run --daemon --interval 1s > /dev/null 2>&1 &
+dpid=$!
+n=0; while ! grep -q 'daemon@example.org' "$WORK/sent" 2>/dev/null && [ $n -lt 40 ]; do sleep 0.1; n=$((n + 1)); done
+kill $dpid; wait $dpid 2>/dev/null
+check "queue run --daemon delivers what is due" grep -qx 'RCPT daemon@example.org' "$WORK/sent"
