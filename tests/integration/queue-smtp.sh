@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 5
+plan 8
 tls_material "$TLS_DIR"
 CERT="--tls-cert $TLS_DIR/server.pem --tls-key $TLS_DIR/server.key"
 printf 'From: a@example.org\nSubject: queued\n\nbody\n' > "$WORK/msg"
@@ -36,3 +36,27 @@ conf "$FAULT_PORT"
 check "relay up: all five delivered over one connection, one STARTTLS" \
     sh -c "[ \$(grep -c '\* connect' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(grep -c 'C: STARTTLS' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(ls '$FAULT_DIR' | grep -c '^msg\.') -eq 5 ]"
 check "the queue is empty" test -z "$(ls "$QUEUE/deferred" | grep '\.env$')"
+
+# kill -9 of the runner while it waits for the reply to the end of data
+# (the server has the message): the next run delivers it again: one
+# duplicate at most, and the queue is intact in between
+conf "$(free_port)"
+run_sm "$WORK/msg" -C "$CONF" -odq killed@example.org
+fault_start stall-data $CERT
+write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" "port = $FAULT_PORT" \
+    "tls_ca_file = $TLS_DIR/ca.pem" "final_timeout = 1m"
+"$SENDMAIL" -C "$CONF" -q &
+rpid=$!
+n=0; while [ ! -e "$FAULT_DIR/msg.1" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+kill -9 $rpid; wait $rpid 2>/dev/null
+id=$(ls "$QUEUE/deferred" | grep '\.env$' | sed 's/\.env$//')
+check "runner killed after the message reached the server: the entry is intact, still pending" \
+    sh -c "[ -n '$id' ] && '$PLUME' -C '$CONF' queue show $id | grep -qx 'Recipient: <killed@example.org> pending'"
+stalled=$FAULT_DIR
+fault_start ok $CERT
+conf "$FAULT_PORT"
+"$SENDMAIL" -C "$CONF" -q
+check "the next run delivers it" \
+    sh -c "[ -e '$FAULT_DIR/msg.1' ] && ! ls '$QUEUE/deferred' | grep -q '\.env\$'"
+check "one duplicate at most: one copy at each server, none after" \
+    sh -c "[ \$(ls '$stalled' | grep -c '^msg\.') -eq 1 ] && [ \$(ls '$FAULT_DIR' | grep -c '^msg\.') -eq 1 ]"
