@@ -23,15 +23,20 @@
 #                      faultsmtp.py)
 #   openssl            test CA and certificates made at run time
 #   ca-certificates    a sane default trust store for the TLS code paths
+#   python3-dkim       an independent DKIM verifier (and dkimsign, bench)
+#   opendkim           a second verifier (opendkim -t); its service is
+#                      disabled right after installing
+#   python3-dnslib     a private DNS server for "plume dkim check" tests
 # valgrind is optional and not installed here.
 set -eu
 
 BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
-libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev"
+libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
-python3-aiosmtpd openssl ca-certificates"
+python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
+python3-dnslib"
 
-BENCH="msmtp hyperfine time postfix python3"
+BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 
 want=""
 for what in "$@"; do
@@ -75,3 +80,7 @@ esac
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2
+# opendkim is only a verifier for the tests: never a service at boot
+case " $missing " in
+*" opendkim "*) systemctl disable opendkim > /dev/null 2>&1 || true ;;
+esac
