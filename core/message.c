@@ -366,3 +366,44 @@ msg_stream_close(struct plume_stream *s)
 	free(s->head);
 	free(s);
 }
+
+struct header_set {
+	struct header *hdrs;
+	size_t	 n;
+};
+
+struct header_set *
+msg_headers_save(const struct plume_msg *m)
+{
+	struct header_set *hs = xcalloc(1, sizeof(*hs));
+
+	hs->hdrs = xcalloc(m->nhdr ? m->nhdr : 1, sizeof(*hs->hdrs));
+	for (size_t i = 0; i < m->nhdr; i++) {
+		hs->hdrs[i] = m->hdrs[i];
+		hs->hdrs[i].raw = xstrndup(m->hdrs[i].raw, m->hdrs[i].len);
+	}
+	hs->n = m->nhdr;
+	return hs;
+}
+
+void
+msg_headers_drop(struct header_set *hs)
+{
+	if (hs == NULL)
+		return;
+	for (size_t i = 0; i < hs->n; i++)
+		free(hs->hdrs[i].raw);
+	free(hs->hdrs);
+	free(hs);
+}
+
+void
+msg_headers_restore(struct plume_msg *m, struct header_set *hs)
+{
+	for (size_t i = 0; i < m->nhdr; i++)
+		free(m->hdrs[i].raw);
+	free(m->hdrs);
+	m->hdrs = hs->hdrs;
+	m->nhdr = hs->n;
+	free(hs);
+}

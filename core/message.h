@@ -117,6 +117,11 @@ char	*msg_header_value(const struct plume_msg *, size_t);	/* unfolded */
 char	*msg_render_headers(const struct plume_msg *, size_t *);
 off_t	 msg_size(const struct plume_msg *);
 void	 msg_note(struct plume_msg *, const char *, const char *);
+/* A copy of the header fields, to put back if filters must be undone. */
+struct header_set;
+struct header_set *msg_headers_save(const struct plume_msg *);
+void	 msg_headers_restore(struct plume_msg *, struct header_set *);
+void	 msg_headers_drop(struct header_set *);
 void	 msg_clear_notes(struct plume_msg *);
 void	 result_set(struct result *, const struct plume_reply *);
 void	 result_clear(struct result *);

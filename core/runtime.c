@@ -729,6 +729,7 @@ void
 runtime_accept(struct runtime *rt, struct plume_msg *m)
 {
 	struct plume_reply reply;
+	struct header_set *saved;
 
 	if (!m->from_queue && !m->accepted) {
 		runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
@@ -736,6 +737,9 @@ runtime_accept(struct runtime *rt, struct plume_msg *m)
 	}
 	if (m->filtered)
 		return;
+	/* the header as it was: if a filter fails, what the others did
+	   (a signature) is undone, so the next attempt starts afresh */
+	saved = msg_headers_save(m);
 	for (size_t i = 0; i < rt->ninsts; i++) {
 		struct plume_inst *in = rt->insts[i];
 		const struct plume_filter_ops *ops = in->plugin->desc.filter;
@@ -754,9 +758,11 @@ runtime_accept(struct runtime *rt, struct plume_msg *m)
 			if (reply.text == NULL)
 				reply.text = "refused by filter";
 			fail_active(m, &reply);
+			msg_headers_restore(m, saved);
 			return;
 		}
 	}
+	msg_headers_drop(saved);
 	m->filtered = true;
 }
 

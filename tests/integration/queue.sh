@@ -5,7 +5,7 @@
 # newer envelopes left alone, locked ones skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 31
+plan 33
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 printf 'From: a@example.org\nSubject: queued\n\nhi\n' > "$WORK/msg"
 relay() {	# relay up|down
@@ -175,3 +175,18 @@ dpid=$!
 n=0; while ! grep -q 'daemon@example.org' "$WORK/sent" 2>/dev/null && [ $n -lt 40 ]; do sleep 0.1; n=$((n + 1)); done
 kill $dpid; wait $dpid 2>/dev/null
 check "queue run --daemon delivers what is due" grep -qx 'RCPT daemon@example.org' "$WORK/sent"
+
+# a filter that defers: what the filters before it did is undone, so the
+# retry does not sign twice
+write_conf "pipeline = testplug:a, testplug:b" '[testplug "a"]' "path = $WORK/sent" \
+    '[testplug "b"]' "path = $WORK/sentb" "filter = defer"
+run_sm "$WORK/msg" -C "$CONF" -v undo@example.org
+id=$(ls "$QUEUE/deferred" | grep '\.env$' | sed 's/\.env$//' | tail -n 1)
+check "a deferring filter: queued unfiltered (the first filter's field undone)" \
+    sh -c "[ $RC -eq 0 ] && grep -q 'testplug filter defers' '$WORK/err' && ! '$PLUME' -C '$CONF' queue show $id | grep -q '^X-Testplug'"
+write_conf "pipeline = testplug:a, testplug:b" '[testplug "a"]' "path = $WORK/sent" \
+    '[testplug "b"]' "path = $WORK/sentb"
+rm -f "$WORK/sent"
+"$SENDMAIL" -C "$CONF" -qRundo@
+check "the retry runs the filters once each: one field per filter" \
+    sh -c "[ \$(grep -c '^X-Testplug: filtered' '$WORK/sent') -eq 2 ]"
