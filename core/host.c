@@ -445,4 +445,5 @@ const struct plume_host host_services = {
 	.msg_deadline_ms = h_msg_deadline_ms,
 	.msg_read = h_msg_read,
 	.msg_free = h_msg_free,
+	.inst_next = runtime_inst_next,
 };

@@ -474,23 +474,44 @@ runtime_check_all(struct runtime *rt)
 	}
 }
 
-struct plume_inst *
-runtime_inst_for(struct runtime *rt, struct plugin *p)
+/* The instance of section s (of plugin p), made unstarted if needed. */
+static struct plume_inst *
+inst_of_section(struct runtime *rt, struct plugin *p, struct conf_section *s)
 {
 	struct plume_inst *in;
-	struct conf_section *s;
 
 	for (size_t i = 0; i < rt->ninsts; i++)
-		if (rt->insts[i]->plugin == p)
+		if (rt->insts[i]->plugin == p && rt->insts[i]->sect == s)
 			return rt->insts[i];
-	for (s = rt->conf ? rt->conf->sections : NULL; s; s = s->next)
-		if (strcmp(s->plugin, p->name) == 0)
-			break;
 	in = inst_new(rt, p, s, s ? s->id : p->name);
 	rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
 	    sizeof(*rt->insts));
 	rt->insts[rt->ninsts++] = in;
 	return in;
+}
+
+/* For a plugin command: the plugin's first section in config order (or
+   an unconfigured instance); runtime_inst_next() walks the others. */
+struct plume_inst *
+runtime_inst_for(struct runtime *rt, struct plugin *p)
+{
+	struct conf_section *s;
+
+	for (s = rt->conf ? rt->conf->sections : NULL; s; s = s->next)
+		if (strcmp(s->plugin, p->name) == 0)
+			break;
+	return inst_of_section(rt, p, s);
+}
+
+struct plume_inst *
+runtime_inst_next(struct plume_inst *in)
+{
+	struct conf_section *s = in->sect != NULL ? in->sect->next : NULL;
+
+	for (; s != NULL; s = s->next)
+		if (strcmp(s->plugin, in->plugin->name) == 0)
+			return inst_of_section(in->rt, in->plugin, s);
+	return NULL;
 }
 
 void

@@ -108,5 +108,6 @@ void	 runtime_event(struct runtime *, struct plume_msg *,
 	    enum plume_event_type, const char *rcpt, const char *instance,
 	    const struct plume_reply *, long duration_ms);
 struct plume_inst *runtime_inst_for(struct runtime *, struct plugin *);
+struct plume_inst *runtime_inst_next(struct plume_inst *);
 
 #endif

@@ -63,6 +63,8 @@
  *	2026-11-26  1.2  host->msg_read() and host->msg_free(): a message read
  *	                 from a file descriptor, for plugin commands such as
  *	                 "plume dkim sign".
+ *	2026-11-26  1.3  host->inst_next(): a plugin command walks every
+ *	                 configured instance of its plugin ("plume dkim check").
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -79,7 +81,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		2
+#define PLUME_ABI_MINOR		3
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -353,6 +355,13 @@ struct plume_host {
 	struct plume_msg *(*msg_read)(struct plume_inst *, int fd,
 	    int dot_ends, const char **error_r);
 	void (*msg_free)(struct plume_msg *);
+
+	/* ABI 1.3 */
+	/* The next configured instance of the same plugin, in config
+	   order, or NULL.  For commands: the instance a command is handed
+	   is the plugin's first; instances so found are configured, not
+	   started (their init() has not run). */
+	struct plume_inst *(*inst_next)(struct plume_inst *);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)

@@ -27,8 +27,8 @@
  *	plume-dkim(5) says).  --time fixes t=, so that output is
  *	reproducible (RFC 8463's examples are checked so).
  *
- *	check takes the configured [dkim] instance (the first, when there
- *	are several: a plugin command is handed one) and looks up
+ *	check takes every configured [dkim] instance in turn (ABI 1.3's
+ *	host->inst_next; an older plume hands only the first) and looks up
  *	SELECTOR._domainkey.DOMAIN for each of its keys through the global
  *	dns_server (HOST:PORT), or the system resolver.  It prints one line
  *	per key: ok, TEST (t=y), MISMATCH, REVOKED, INVALID, MISSING (with
@@ -470,22 +470,20 @@ check_key(const struct dkim_key *k, const char *server, const char *name,
 	return best;
 }
 
-int
-dkim_cmd_check(const struct plume_host *h, struct plume_inst *in, int argc,
-    char **argv)
+static void
+check_instance(const struct plume_host *h, struct plume_inst *in,
+    bool *bad_key_r, bool *bad_dns_r, bool *bad_rec_r)
 {
 	struct dkim d;
 	const char *server;
 	char err[700], name[600], why[700], *rec;
 	bool bad_key = false, bad_dns = false, bad_rec = false;
 
-	if (argc > 1)
-		return usage("check", "[-C FILE] dkim check", "no arguments "
-		    "are taken");
 	if (dkim_configure(h, in, &d, err, sizeof(err)) == -1) {
 		fprintf(stderr, "plume dkim check: %s: %s\n",
 		    h->instance_id(in), err);
-		return EX_CONFIG;
+		*bad_key_r = true;
+		return;
 	}
 	server = h->conf_global(in, "dns_server");
 	printf("%s: d=%s, DNS: %s\n", h->instance_id(in), d.domain,
@@ -523,6 +521,23 @@ dkim_cmd_check(const struct plume_host *h, struct plume_inst *in, int argc,
 		dkim_key_free(k);
 	}
 	dkim_unconfigure(&d);
+	*bad_key_r |= bad_key;
+	*bad_dns_r |= bad_dns;
+	*bad_rec_r |= bad_rec;
+}
+
+int
+dkim_cmd_check(const struct plume_host *h, struct plume_inst *in, int argc,
+    char **argv)
+{
+	bool bad_key = false, bad_dns = false, bad_rec = false;
+
+	if (argc > 1)
+		return usage("check", "[-C FILE] dkim check", "no arguments "
+		    "are taken");
+	for (; in != NULL; in = PLUME_HOST_HAS(h, inst_next) ?
+	    h->inst_next(in) : NULL)
+		check_instance(h, in, &bad_key, &bad_dns, &bad_rec);
 	if (fflush(stdout) != 0)
 		return EX_IOERR;
 	if (bad_key)

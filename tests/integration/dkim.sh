@@ -26,7 +26,7 @@ if [ -n "$skip" ]; then
 	exit 0
 fi
 
-plan 131
+plan 132
 K=$WORK/k
 mkdir -p "$K"
 KEYS=$WORK/keys.txt		# "NAME TXT" per published key
@@ -528,6 +528,15 @@ grep -v '^rsa\.' "$ZONE" >> "$ZONE.new" && mv "$ZONE.new" "$ZONE"
 dcheck
 check "check: p= empty: REVOKED" \
     sh -c "[ $RC -eq 65 ] && grep -q 'rsa._domainkey.example.org (rsa-sha256.*): REVOKED' '$WORK/check'"
+# every configured instance is checked (ABI 1.3), not only the first
+grep '._domainkey.example.org ' "$KEYS" > "$ZONE"
+echo "ed._domainkey.example.net $(pub_rec "$K/ed.pem")" >> "$ZONE"
+write_conf "dns_server = 127.0.0.1:$DNS_PORT" "pipeline = dkim, dkim:net, outbox" \
+    "[dkim]" "domain = example.org" "selector = rsa" "key = $K/rsa.pem" \
+    '[dkim "net"]' "domain = example.net" "selector = ed" "key = $K/ed.pem"
+dcheck
+check "check: both instances, each key ok" \
+    sh -c "[ $RC -eq 0 ] && grep -q '^dkim: d=example.org' '$WORK/check' && grep -q '^dkim:net: d=example.net' '$WORK/check' && grep -q 'ed._domainkey.example.net (ed25519-sha256.*): ok' '$WORK/check'"
 write_conf "dns_server = 127.0.0.1:$(free_port)" "pipeline = dkim, outbox" \
     "[dkim]" "domain = example.org" "selector = rsa" "key = $K/rsa.pem"
 dcheck
