@@ -141,6 +141,7 @@ qid_new(char *out, size_t len)
 }
 
 struct intake {
+	struct canon c;
 	struct plume_msg *m;
 	const struct intake_opts *opts;
 	bool	 in_headers;
@@ -286,26 +287,14 @@ intake_sink(void *arg, const char *p, size_t n)
 		    INTAKE_HEADER_MAX);
 }
 
-enum intake_status
-intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
-    char *err, size_t errlen)
+struct intake *
+intake_begin(const struct intake_opts *opts, struct plume_msg *m, char *err,
+    size_t errlen, enum intake_status *st_r)
 {
-	struct intake in;
-	struct canon c;
-	char *rbuf;
+	struct intake *in;
 	int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
 
-	memset(&in, 0, sizeof(in));
-	in.m = m;
-	in.opts = opts;
-	in.in_headers = true;
-	in.first_line = true;
-	in.err = err;
-	in.errlen = errlen;
 	err[0] = '\0';
-	buf_init(&in.line);
-	buf_init(&in.field);
-
 	if (m->qid[0] == '\0')
 		qid_new(m->qid, sizeof(m->qid));
 	if (opts->anonymous) {
@@ -315,7 +304,8 @@ intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
 		if (m->body_fd == -1) {
 			snprintf(err, errlen, "cannot create a temporary file "
 			    "in %s: %s", opts->tmp_dir, strerror(errno));
-			return INTAKE_CANT_CREATE;
+			*st_r = INTAKE_CANT_CREATE;
+			return NULL;
 		}
 	} else {
 		m->body_path = xasprintf("%s/%s", opts->tmp_dir, m->qid);
@@ -326,38 +316,92 @@ intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
 		    m->body_path, strerror(errno));
 		free(m->body_path);
 		m->body_path = NULL;
-		return INTAKE_CANT_CREATE;
+		*st_r = INTAKE_CANT_CREATE;
+		return NULL;
 	}
-	in.wbuf = xmalloc(WBUF_SIZE);
+	in = xcalloc(1, sizeof(*in));
+	in->m = m;
+	in->opts = opts;
+	in->in_headers = true;
+	in->first_line = true;
+	in->err = err;
+	in->errlen = errlen;
+	buf_init(&in->line);
+	buf_init(&in->field);
+	in->wbuf = xmalloc(WBUF_SIZE);
+	canon_init(&in->c, opts->ignore_dots, intake_sink, in);
+	*st_r = INTAKE_OK;
+	return in;
+}
+
+size_t
+intake_feed(struct intake *in, const char *p, size_t n)
+{
+	if (in->c.done || in->status != INTAKE_OK)
+		return 0;
+	return canon_feed(&in->c, p, n);
+}
+
+bool
+intake_done(const struct intake *in)
+{
+	return in->c.done || in->status != INTAKE_OK;
+}
+
+bool
+intake_ended_by_dot(const struct intake *in)
+{
+	return in->c.done;
+}
+
+enum intake_status
+intake_end(struct intake *in)
+{
+	enum intake_status st;
+
+	if (in->status == INTAKE_OK) {
+		canon_finish(&in->c);
+		if (in->in_headers) {
+			/* input ended inside the header section */
+			if (in->line.len > 0)
+				header_line(in, in->line.data, in->line.len);
+			field_flush(in);
+		}
+		body_flush(in);
+	}
+	st = in->status;
+	free(in->wbuf);
+	buf_free(&in->line);
+	buf_free(&in->field);
+	free(in);
+	return st;
+}
+
+enum intake_status
+intake_read(int fd, const struct intake_opts *opts, struct plume_msg *m,
+    char *err, size_t errlen)
+{
+	enum intake_status st;
+	struct intake *in = intake_begin(opts, m, err, errlen, &st);
+	char *rbuf;
+
+	if (in == NULL)
+		return st;
 	rbuf = xmalloc(WBUF_SIZE);
-	canon_init(&c, opts->ignore_dots, intake_sink, &in);
-	while (!c.done && in.status == INTAKE_OK) {
+	while (!intake_done(in)) {
 		ssize_t r = read(fd, rbuf, WBUF_SIZE);
 
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			intake_fail(&in, INTAKE_BAD_INPUT,
+			intake_fail(in, INTAKE_BAD_INPUT,
 			    "cannot read the message: %s", strerror(errno));
 			break;
 		}
 		if (r == 0)
 			break;
-		canon_feed(&c, rbuf, (size_t)r);
-	}
-	if (in.status == INTAKE_OK) {
-		canon_finish(&c);
-		if (in.in_headers) {
-			/* input ended inside the header section */
-			if (in.line.len > 0)
-				header_line(&in, in.line.data, in.line.len);
-			field_flush(&in);
-		}
-		body_flush(&in);
+		intake_feed(in, rbuf, (size_t)r);
 	}
 	free(rbuf);
-	free(in.wbuf);
-	buf_free(&in.line);
-	buf_free(&in.field);
-	return in.status;
+	return intake_end(in);
 }

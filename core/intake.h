@@ -50,6 +50,17 @@ struct intake_opts {
 };
 
 void	qid_new(char *, size_t);
+
+/* Feeding a message in pieces (the SMTP DATA of -bs): intake_feed()
+   returns how many bytes it took, fewer once a lone "." ended the
+   message; the rest belongs to whatever follows. */
+struct intake;
+struct intake *intake_begin(const struct intake_opts *, struct plume_msg *,
+	    char *err, size_t errlen, enum intake_status *);
+size_t	intake_feed(struct intake *, const char *, size_t);
+bool	intake_done(const struct intake *);
+bool	intake_ended_by_dot(const struct intake *);
+enum intake_status intake_end(struct intake *);
 enum intake_status intake_read(int fd, const struct intake_opts *,
 	    struct plume_msg *, char *err, size_t errlen);
 
