@@ -46,6 +46,7 @@
 #include "log.h"
 #include "options.h"
 #include "queue.h"
+#include "rfc5322.h"
 #include "runner.h"
 #include "runtime.h"
 #include "secure.h"
@@ -660,6 +661,48 @@ mailq(const char *cfg, bool explicit_cfg)
 	return finish(EX_OK);
 }
 
+/*
+ * -bv: what each recipient resolves to, without sending anything: the
+ * address as it would go into the envelope, and the transport with its
+ * failover chain.  Exit 0 when every address is usable, 64 otherwise.
+ */
+static int
+verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
+{
+	struct runtime rt;
+	int code = EX_OK;
+
+	if (o->nrcpts == 0)
+		return fail(EX_USAGE, "-bv: name the addresses to verify");
+	if (runtime_load(&rt, cfg, explicit_cfg) == -1) {
+		char *line = config_error_line(&rt);
+
+		code = fail(EX_CONFIG, "%s", line);
+		free(line);
+		runtime_free(&rt);
+		return code;
+	}
+	for (size_t i = 0; i < o->nrcpts; i++) {
+		char *q = submit_qualify(o->rcpts[i], rt.domain);
+
+		if (!submit_arg_ok(o->rcpts[i]) ||
+		    !rfc5321_valid_mailbox(q, false)) {
+			printf("%s: invalid address\n", o->rcpts[i]);
+			code = EX_USAGE;
+		} else {
+			printf("%s: deliverable: <%s> via %s", o->rcpts[i], q,
+			    rt.transport->id);
+			for (struct plume_inst *f = rt.transport->failover;
+			    f != NULL; f = f->failover)
+				printf(", then %s", f->id);
+			printf("\n");
+		}
+		free(q);
+	}
+	runtime_free(&rt);
+	return finish(code);
+}
+
 /* -q, plume queue flush|run: one pass over the queue. */
 static int
 run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
@@ -882,8 +925,7 @@ sendmail_main(int argc, char **argv, enum sm_mode forced,
 		return fail(EX_UNAVAILABLE, "-bs (SMTP on standard input) is "
 		    "not available in this version");
 	case SM_MODE_VERIFY:
-		return fail(EX_UNAVAILABLE, "-bv (address verification) is "
-		    "not available in this version");
+		return verify(&o, cfg, explicit_cfg);
 	case SM_MODE_QUEUE_RUN: {
 		struct run_opts ro;
 

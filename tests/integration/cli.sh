@@ -3,7 +3,7 @@
 # errors, -v, the logfile observer, mailq and newaliases.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 32
+plan 34
 write_conf "pipeline = outbox, logfile" "[logfile]" "path = $WORK/log.jsonl"
 printf 'From: a@example.org\nSubject: x\n\nhi\n' > "$WORK/msg"
 
@@ -34,6 +34,13 @@ expect 64 "invalid recipient syntax" -C "$CONF" "a b@example.org"
 expect 64 "-bd refused" -C "$CONF" -bd
 expect 64 "option argument missing" -C "$CONF" -f
 expect 69 "-bs not available" -C "$CONF" -bs
+write_conf "pipeline = outbox, logfile" "[outbox]" "failover = outbox:spare" '[outbox "spare"]' "[logfile]" "path = $WORK/log.jsonl"
+"$SENDMAIL" -C "$CONF" -bv root "b@example.net" > "$WORK/out" 2> "$WORK/err"
+check "-bv: each address qualified, with its transport and failover, nothing sent" \
+    sh -c "[ $? -eq 0 ] && grep -qx 'root: deliverable: <root@example.org> via outbox, then outbox:spare' '$WORK/out' && grep -qx 'b@example.net: deliverable: <b@example.net> via outbox, then outbox:spare' '$WORK/out'"
+"$SENDMAIL" -C "$CONF" -bv "a b@example.org" > "$WORK/out" 2>&1
+check "-bv: an unusable address: 64" sh -c "[ $? -eq 64 ] && grep -q 'invalid address' '$WORK/out'"
+write_conf "pipeline = outbox, logfile" "[logfile]" "path = $WORK/log.jsonl"
 expect 0  "ignored options consume their arguments" -C "$CONF" -h 5 -O a=b -Am -G -U -oem -B 8BITMIME to@example.org
 check "ignored options: exactly one recipient" \
     sh -c "tail -n 1 '$WORK/log.jsonl' | grep -q '\"nrcpt\":1,'"
