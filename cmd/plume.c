@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sysexits.h>
@@ -55,6 +56,22 @@
 
 static int	 finish(int);
 
+/*
+ * -bs: the message comes from the SMTP dialogue, not from standard
+ * input, and submit()'s final line goes into the SMTP reply, not to
+ * standard error (standard output is the dialogue).
+ */
+struct bs {
+	char	 buf[65536];
+	size_t	 pos, len;
+	bool	 eof;
+	bool	 skip_lf;		/* the dot line ended with CR: its LF
+					   may still come */
+	char	 line[2048];		/* submit()'s last word */
+	char	 qid[24];
+};
+static struct bs *bs_current;
+
 /* This binary, for the queue runs it starts (never from PATH). */
 static char	 self_path[4096] = SBINDIR "/plume";
 
@@ -63,11 +80,15 @@ say(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("plume: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (bs_current != NULL)
+		vsnprintf(bs_current->line, sizeof(bs_current->line), fmt, ap);
+	else {
+		fputs("plume: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* A final error: one line on stderr, the same line in syslog. */
@@ -80,7 +101,11 @@ fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "plume: %s\n", line);
+	if (bs_current != NULL)
+		snprintf(bs_current->line, sizeof(bs_current->line), "%s",
+		    line);
+	else
+		fprintf(stderr, "plume: %s\n", line);
 	logx_syslog(LOG_LVL_ERR, "%s", line);
 	return finish(code);
 }
@@ -309,6 +334,86 @@ refused_line(const struct plume_msg *m, const struct delivery_summary *sum)
 	buf_free(&b);
 }
 
+static void
+discard(void *arg, const char *p, size_t n)
+{
+	(void)arg; (void)p; (void)n;
+}
+
+static void
+bs_skip_to_dot(struct bs *b)
+{
+	struct canon c;
+
+	canon_init(&c, false, discard, NULL);
+	while (!c.done && !b->eof) {
+		ssize_t r;
+
+		if (b->pos < b->len) {
+			b->pos += canon_feed(&c, b->buf + b->pos,
+			    b->len - b->pos);
+			continue;
+		}
+		r = read(STDIN_FILENO, b->buf, sizeof(b->buf));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			b->eof = true;
+		else {
+			b->pos = 0;
+			b->len = (size_t)r;
+		}
+	}
+	if (c.done)
+		b->skip_lf = b->pos > 0 && b->buf[b->pos - 1] == '\r';
+}
+
+/* Reads -bs DATA up to the lone dot, from what is buffered, then from
+   standard input; what follows the dot stays buffered for the next
+   command.  A message the client did not finish is not accepted. */
+static enum intake_status
+bs_read_message(struct bs *b, const struct intake_opts *io,
+    struct plume_msg *m, char *err, size_t errlen)
+{
+	enum intake_status st;
+	struct intake *in = intake_begin(io, m, err, errlen, &st);
+
+	if (in == NULL)
+		return st;
+	while (!intake_done(in)) {
+		ssize_t r;
+
+		if (b->pos < b->len) {
+			b->pos += intake_feed(in, b->buf + b->pos,
+			    b->len - b->pos);
+			continue;
+		}
+		r = read(STDIN_FILENO, b->buf, sizeof(b->buf));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			b->eof = true;
+			break;
+		}
+		b->pos = 0;
+		b->len = (size_t)r;
+	}
+	if (intake_ended_by_dot(in)) {
+		/* ".\r": the "\n" that follows is the same line end */
+		b->skip_lf = b->pos > 0 && b->buf[b->pos - 1] == '\r';
+		return intake_end(in);
+	}
+	if ((st = intake_end(in)) == INTAKE_OK) {
+		snprintf(err, errlen, "the client closed the connection "
+		    "before the end of the message");
+		return INTAKE_BAD_INPUT;
+	}
+	/* refused midway (too big, disk full): the rest of the data must
+	   not be taken for commands */
+	bs_skip_to_dot(b);
+	return st;
+}
+
 /* A DSN for the recipients refused at submission when others got
    through, or for all of them with -oem.  -1 when it could not be sent:
    err says why. */
@@ -411,9 +516,12 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	io.ignore_dots = o->ignore_dots;
 	io.size_limit = rt.size_limit;
 	io.tmp_dir = tmpdir;
-	ist = intake_read(STDIN_FILENO, &io, &m, err, sizeof(err));
+	ist = bs_current != NULL ? bs_read_message(bs_current, &io, &m, err,
+	    sizeof(err)) : intake_read(STDIN_FILENO, &io, &m, err, sizeof(err));
 	free(tmpdir);
 	log_set_qid(m.qid);
+	if (bs_current != NULL)
+		snprintf(bs_current->qid, sizeof(bs_current->qid), "%s", m.qid);
 	if (ist != INTAKE_OK) {
 		code = fail(intake_exit(ist), "%s", err);
 		goto out;
@@ -658,6 +766,248 @@ mailq(const char *cfg, bool explicit_cfg)
 		    k == 1 ? "" : "s", dir);
 	free(dir);
 	runtime_free(&rt);
+	return finish(EX_OK);
+}
+
+/* -bs: one line of the dialogue; false at the end of input.  A line
+   longer than the buffer is read to its end and marked too long. */
+static bool
+bs_line(struct bs *b, char *out, size_t outlen, bool *toolong)
+{
+	size_t n = 0;
+
+	*toolong = false;
+	for (;;) {
+		char c;
+
+		if (b->pos == b->len) {
+			ssize_t r = read(STDIN_FILENO, b->buf, sizeof(b->buf));
+
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				b->eof = true;
+				return false;
+			}
+			b->pos = 0;
+			b->len = (size_t)r;
+		}
+		c = b->buf[b->pos++];
+		if (b->skip_lf) {
+			b->skip_lf = false;
+			if (c == '\n')
+				continue;
+		}
+		if (c == '\n')
+			break;
+		if (n + 1 < outlen)
+			out[n++] = c;
+		else
+			*toolong = true;
+	}
+	if (n > 0 && out[n - 1] == '\r')
+		n--;
+	out[n] = '\0';
+	return true;
+}
+
+static void PRINTF_LIKE(1, 2)
+bs_reply(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs("\r\n", stdout);
+	fflush(stdout);
+}
+
+/* "FROM:<a@b> PARAMS" or "TO:<a@b>": the address, params after it */
+static char *
+bs_path(char *arg, const char *kw, char **params_r)
+{
+	size_t k = strlen(kw);
+	char *lt, *gt;
+
+	if (strncasecmp(arg, kw, k) != 0)
+		return NULL;
+	arg += k;
+	while (*arg == ' ')
+		arg++;
+	if (*arg != '<' || (gt = strchr(arg, '>')) == NULL)
+		return NULL;
+	lt = arg + 1;
+	*gt = '\0';
+	*params_r = gt + 1;
+	return lt;
+}
+
+/*
+ * -bs: SMTP on standard input and output (RFC 5321), as Symfony Mailer
+ * and Laravel use by default: each message accepted with DATA goes
+ * through submit(), exactly as one piped to sendmail, and gets 250 once
+ * it is delivered or safely queued.
+ */
+static int
+bs_main(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
+{
+	struct bs b;
+	struct runtime rt;
+	char line[1024], *host, *sender = NULL;
+	char **rcpts = NULL;
+	size_t nrcpts = 0;
+	long long limit;
+	bool toolong;
+
+	memset(&b, 0, sizeof(b));
+	runtime_load(&rt, cfg, explicit_cfg);
+	host = xstrdup(rt.hostname);
+	limit = rt.size_limit;
+	runtime_free(&rt);
+	bs_reply("220 %s ESMTP plume", host);
+	while (bs_line(&b, line, sizeof(line), &toolong)) {
+		char *arg = strchr(line, ' '), *params, *addr;
+
+		if (arg != NULL)
+			*arg++ = '\0';
+		if (toolong) {
+			bs_reply("500 5.5.6 Line too long");
+			continue;
+		}
+		if (strcasecmp(line, "EHLO") == 0 || strcasecmp(line, "HELO") == 0) {
+			free(sender);
+			sender = NULL;
+			for (size_t i = 0; i < nrcpts; i++)
+				free(rcpts[i]);
+			nrcpts = 0;
+			if (strcasecmp(line, "HELO") == 0)
+				bs_reply("250 %s", host);
+			else {
+				printf("250-%s\r\n250-PIPELINING\r\n"
+				    "250-8BITMIME\r\n250-SMTPUTF8\r\n", host);
+				if (limit > 0)
+					printf("250-SIZE %lld\r\n", limit);
+				bs_reply("250 ENHANCEDSTATUSCODES");
+			}
+		} else if (strcasecmp(line, "MAIL") == 0) {
+			if (sender != NULL) {
+				bs_reply("503 5.5.1 Nested MAIL command");
+				continue;
+			}
+			if (arg == NULL ||
+			    (addr = bs_path(arg, "FROM:", &params)) == NULL) {
+				bs_reply("501 5.5.4 Syntax: MAIL FROM:<address>");
+				continue;
+			}
+			if (*addr != '\0' && (!submit_arg_ok(addr) ||
+			    !rfc5321_valid_mailbox(addr, true))) {
+				bs_reply("553 5.1.7 Bad sender address syntax");
+				continue;
+			}
+			if (strcasestr(params, "SIZE=") != NULL && limit > 0 &&
+			    strtoll(strcasestr(params, "SIZE=") + 5, NULL, 10) >
+			    limit) {
+				bs_reply("552 5.3.4 Message size exceeds the limit");
+				continue;
+			}
+			sender = *addr ? xstrdup(addr) : xstrdup("<>");
+			bs_reply("250 2.1.0 Ok");
+		} else if (strcasecmp(line, "RCPT") == 0) {
+			if (sender == NULL) {
+				bs_reply("503 5.5.1 Need MAIL command");
+				continue;
+			}
+			if (arg == NULL ||
+			    (addr = bs_path(arg, "TO:", &params)) == NULL) {
+				bs_reply("501 5.5.4 Syntax: RCPT TO:<address>");
+				continue;
+			}
+			if (!submit_arg_ok(addr) ||
+			    !rfc5321_valid_mailbox(addr, true)) {
+				bs_reply("553 5.1.3 Bad recipient address syntax");
+				continue;
+			}
+			if (nrcpts >= 1000) {
+				bs_reply("452 4.5.3 Too many recipients");
+				continue;
+			}
+			rcpts = xreallocarray(rcpts, nrcpts + 1, sizeof(*rcpts));
+			rcpts[nrcpts++] = xstrdup(addr);
+			bs_reply("250 2.1.5 Ok");
+		} else if (strcasecmp(line, "DATA") == 0) {
+			struct sm_opts mo = *o;
+			int code;
+
+			if (nrcpts == 0) {
+				bs_reply("503 5.5.1 Need RCPT command");
+				continue;
+			}
+			bs_reply("354 End data with <CR><LF>.<CR><LF>");
+			mo.extract = false;
+			mo.ignore_dots = false;	/* SMTP: the dot ends it */
+			mo.sender = sender;
+			mo.rcpts = rcpts;
+			mo.nrcpts = nrcpts;
+			b.line[0] = '\0';
+			b.qid[0] = '\0';
+			bs_current = &b;
+			code = submit(&mo, cfg, explicit_cfg);
+			bs_current = NULL;
+			switch (code) {
+			case EX_OK:
+				bs_reply("250 2.0.0 Ok: queued as %s%s%s", b.qid,
+				    b.line[0] ? "; " : "", b.line);
+				break;
+			case EX_NOUSER:
+				bs_reply("550 5.1.1 %s", b.line);
+				break;
+			case EX_UNAVAILABLE:
+				bs_reply("554 5.7.0 %s", b.line);
+				break;
+			case EX_DATAERR:
+				bs_reply("%s %s", strstr(b.line, "size_limit") ?
+				    "552 5.3.4" : "554 5.6.0", b.line);
+				break;
+			case EX_USAGE:
+				bs_reply("550 5.1.3 %s", b.line);
+				break;
+			default:
+				bs_reply("451 4.3.0 %s", b.line);
+				break;
+			}
+			free(sender);
+			sender = NULL;
+			for (size_t i = 0; i < nrcpts; i++)
+				free(rcpts[i]);
+			nrcpts = 0;
+			if (b.eof)
+				break;
+		} else if (strcasecmp(line, "RSET") == 0) {
+			free(sender);
+			sender = NULL;
+			for (size_t i = 0; i < nrcpts; i++)
+				free(rcpts[i]);
+			nrcpts = 0;
+			bs_reply("250 2.0.0 Ok");
+		} else if (strcasecmp(line, "NOOP") == 0)
+			bs_reply("250 2.0.0 Ok");
+		else if (strcasecmp(line, "VRFY") == 0)
+			bs_reply("252 2.5.0 Cannot VRFY, but will accept the "
+			    "message");
+		else if (strcasecmp(line, "QUIT") == 0) {
+			bs_reply("221 2.0.0 Bye");
+			break;
+		} else if (line[0] == '\0')
+			bs_reply("500 5.5.2 Error: bad syntax");
+		else
+			bs_reply("502 5.5.2 Error: command not recognized");
+	}
+	free(sender);
+	for (size_t i = 0; i < nrcpts; i++)
+		free(rcpts[i]);
+	free(rcpts);
+	free(host);
 	return finish(EX_OK);
 }
 
@@ -922,8 +1272,7 @@ sendmail_main(int argc, char **argv, enum sm_mode forced,
 		    "rebuild\n");
 		return finish(EX_OK);
 	case SM_MODE_SMTP:
-		return fail(EX_UNAVAILABLE, "-bs (SMTP on standard input) is "
-		    "not available in this version");
+		return bs_main(&o, cfg, explicit_cfg);
 	case SM_MODE_VERIFY:
 		return verify(&o, cfg, explicit_cfg);
 	case SM_MODE_QUEUE_RUN: {

@@ -3,7 +3,7 @@
 # errors, -v, the logfile observer, mailq and newaliases.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 34
+plan 33
 write_conf "pipeline = outbox, logfile" "[logfile]" "path = $WORK/log.jsonl"
 printf 'From: a@example.org\nSubject: x\n\nhi\n' > "$WORK/msg"
 
@@ -33,7 +33,6 @@ expect 64 "full name beginning with -" -C "$CONF" -F -oQ to@example.org
 expect 64 "invalid recipient syntax" -C "$CONF" "a b@example.org"
 expect 64 "-bd refused" -C "$CONF" -bd
 expect 64 "option argument missing" -C "$CONF" -f
-expect 69 "-bs not available" -C "$CONF" -bs
 write_conf "pipeline = outbox, logfile" "[outbox]" "failover = outbox:spare" '[outbox "spare"]' "[logfile]" "path = $WORK/log.jsonl"
 "$SENDMAIL" -C "$CONF" -bv root "b@example.net" > "$WORK/out" 2> "$WORK/err"
 check "-bv: each address qualified, with its transport and failover, nothing sent" \
