@@ -40,6 +40,7 @@
 
 #include <ltdl.h>
 
+#include "aliases.h"
 #include "bounce.h"
 #include "conf.h"
 #include "intake.h"
@@ -414,6 +415,35 @@ bs_read_message(struct bs *b, const struct intake_opts *io,
 	return st;
 }
 
+/* The aliases file and local_domains of the config, when set; problems
+   in the file are logged, and what parsed is used. */
+static bool
+load_aliases(struct runtime *rt, struct aliases *a, char ***local_r)
+{
+	const struct conf_entry *e = conf_entry_find(rt->conf->globals,
+	    "aliases");
+	const struct conf_entry *l = conf_entry_find(rt->conf->globals,
+	    "local_domains");
+	struct diags d;
+	char *path;
+
+	*local_r = l != NULL ? conf_split_list(l->value) : NULL;
+	if (e == NULL)
+		return false;
+	memset(&d, 0, sizeof(d));
+	path = conf_resolve_path(e->value, e->file);
+	aliases_load(path, a, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		char *line = diag_format(&d.v[i]);
+
+		log_warnx("%s", line);
+		free(line);
+	}
+	diags_free(&d);
+	free(path);
+	return true;
+}
+
 /* A DSN for the recipients refused at submission when others got
    through, or for all of them with -oem.  -1 when it could not be sent:
    err says why. */
@@ -458,6 +488,8 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	int rc, code = EX_OK;
 	bool kept = false;	/* the spool file now belongs to the queue */
 	char mode;
+	struct aliases aliases;
+	char **local_domains = NULL;
 
 	if (o->sender != NULL && !name_ok(o->sender))
 		return fail(EX_USAGE, "invalid sender address: it begins with "
@@ -540,7 +572,19 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	so.user = user;
 	so.gecos = gecos;
 	so.now = time(NULL);
+	if (load_aliases(&rt, &aliases, &local_domains))
+		so.aliases = &aliases;
+	so.local_domains = local_domains;
+	{
+		const struct conf_entry *dr = conf_entry_find(
+		    rt.conf->globals, "default_recipient");
+
+		so.default_recipient = dr != NULL ? dr->value : NULL;
+	}
 	rc = submit_prepare(&m, &so, err, sizeof(err));
+	if (so.aliases != NULL)
+		aliases_free(&aliases);
+	strv_free(local_domains);
 	free(user);
 	free(gecos);
 	if (rc != SUBMIT_OK) {
@@ -1012,6 +1056,49 @@ bs_main(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 }
 
 /*
+ * newaliases: plume reads the aliases file itself when mail arrives, so
+ * there is no database to build; it checks the file, says what is wrong
+ * with file:line, and exits non-zero only for syntax errors (Debian's
+ * maintainer scripts call it).
+ */
+static int
+newaliases(const char *cfg, bool explicit_cfg)
+{
+	struct runtime rt;
+	const struct conf_entry *e;
+	int code = EX_OK;
+
+	runtime_load(&rt, cfg, explicit_cfg);
+	e = conf_entry_find(rt.conf->globals, "aliases");
+	if (e == NULL)
+		printf("plume: no aliases file is configured (aliases = "
+		    "/etc/aliases); nothing to do\n");
+	else {
+		struct aliases a;
+		struct diags d;
+		char *path = conf_resolve_path(e->value, e->file);
+
+		memset(&d, 0, sizeof(d));
+		if (aliases_load(path, &a, &d) == -1)
+			code = EX_DATAERR;
+		for (size_t i = 0; i < d.n; i++) {
+			char *line = diag_format(&d.v[i]);
+
+			fprintf(stderr, "plume: %s: %s\n",
+			    d.v[i].level == DIAG_ERROR ? "error" : "warning",
+			    line);
+			free(line);
+		}
+		printf("plume: %s: %zu aliases\n", path, a.n);
+		diags_free(&d);
+		aliases_free(&a);
+		free(path);
+	}
+	runtime_free(&rt);
+	return finish(code);
+}
+
+/*
  * -bv: what each recipient resolves to, without sending anything: the
  * address as it would go into the envelope, and the transport with its
  * failover chain.  Exit 0 when every address is usable, 64 otherwise.
@@ -1267,10 +1354,7 @@ sendmail_main(int argc, char **argv, enum sm_mode forced,
 	case SM_MODE_PRINTQ:
 		return mailq(cfg, explicit_cfg);
 	case SM_MODE_ALIASES:
-		/* plume reads no alias database, so there is none to build */
-		printf("plume: no aliases database is used; nothing to "
-		    "rebuild\n");
-		return finish(EX_OK);
+		return newaliases(cfg, explicit_cfg);
 	case SM_MODE_SMTP:
 		return bs_main(&o, cfg, explicit_cfg);
 	case SM_MODE_VERIFY:

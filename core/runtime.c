@@ -85,6 +85,12 @@ const struct plume_conf_key global_keys[] = {
 	    "longest wait between retries" },
 	{ "queue_lifetime", PLUME_CONF_DURATION, 0, "5d", NULL, 0, 0,
 	    "how long a message is retried before it fails" },
+	{ "aliases", PLUME_CONF_PATH, 0, NULL, NULL, 0, 0,
+	    "sendmail-format aliases for local recipients (/etc/aliases)" },
+	{ "local_domains", PLUME_CONF_LIST, 0, NULL, NULL, 0, 0,
+	    "domains whose recipients are local (aliases apply to them)" },
+	{ "default_recipient", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
+	    "where mail for local names without an alias goes" },
 	{ "dns_server", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
 	    "HOST:PORT of the DNS server plugins query (default: the "
 	    "system resolver)" },

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -64,6 +65,111 @@ strip_angles(const char *s)
 	return xstrdup(s);
 }
 
+static bool
+is_local(const struct submit_opts *o, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (at == NULL || strchr(at, '"') != NULL)
+		return true;		/* unqualified */
+	for (size_t i = 0; o->local_domains && o->local_domains[i]; i++)
+		if (strcasecmp(at + 1, o->local_domains[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A recipient that the aliases send nowhere plume will deliver: it is
+   refused, with the reason, before any transport sees it. */
+static void
+add_refused(struct plume_msg *m, const struct submit_opts *o,
+    const char *addr, const char *why)
+{
+	struct plume_reply r = { PLUME_PERMFAIL, 550, "5.1.1", why, 0 };
+	char *q = submit_qualify(addr, o->domain);
+
+	msg_add_rcpt(m, q);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (strcasecmp(m->rcpts[i].addr, q) == 0 &&
+		    !m->rcpts[i].result.set)
+			result_set(&m->rcpts[i].result, &r);
+	log_warnx("<%s>: %s", q, why);
+	free(q);
+}
+
+/* Adds addr, through the aliases when it is local (RFC-less, as
+   sendmail does: lists, :include:, recursion to depth 10). */
+static void
+rcpt_add(struct plume_msg *m, const struct submit_opts *o, const char *addr,
+    const char *self, int depth)
+{
+	char *q;
+
+	if (o->aliases != NULL && is_local(o, addr) &&
+	    (self == NULL || strcasecmp(addr, self) != 0)) {
+		const char *at = strrchr(addr, '@');
+		char *name = at != NULL ? xstrndup(addr, (size_t)(at - addr)) :
+		    xstrdup(addr);
+		const struct alias *al = aliases_find(o->aliases, name);
+
+		if (al == NULL && o->default_recipient == NULL)
+			al = aliases_find(o->aliases, "*");
+		if (depth >= 10) {
+			add_refused(m, o, addr, "alias loop: more than 10 "
+			    "levels deep");
+			free(name);
+			return;
+		}
+		if (al == NULL && o->default_recipient != NULL) {
+			free(name);
+			rcpt_add(m, o, o->default_recipient, NULL, 10);
+			return;
+		}
+		if (al != NULL) {
+			for (char **t = al->targets; *t != NULL; t++) {
+				char err[512], **inc;
+
+				if (**t == '|' || **t == '/') {
+					if (o->default_recipient != NULL) {
+						log_warnx("alias %s: %s is never "
+						    "run or written; sent to %s",
+						    name, *t,
+						    o->default_recipient);
+						rcpt_add(m, o,
+						    o->default_recipient, NULL,
+						    10);
+					} else
+						add_refused(m, o, addr, "the alias "
+						    "names a program or a file, "
+						    "which plume never runs or "
+						    "writes (set default_recipient)");
+				} else if (strncasecmp(*t, ":include:", 9) == 0) {
+					if ((inc = aliases_include(*t + 9, err,
+					    sizeof(err))) == NULL) {
+						add_refused(m, o, addr, err);
+						continue;
+					}
+					for (char **i = inc; *i != NULL; i++) {
+						rcpt_add(m, o, *i, name,
+						    depth + 1);
+						free(*i);
+					}
+					free(inc);
+				} else
+					rcpt_add(m, o, *t, name, depth + 1);
+			}
+			free(name);
+			return;
+		}
+		free(name);
+	}
+	q = submit_qualify(addr, o->domain);
+	if (rfc5321_valid_mailbox(q, false))
+		msg_add_rcpt(m, q);
+	else
+		log_warnx("skipping unusable address <%s>", q);
+	free(q);
+}
+
 static void
 add_header_rcpts(struct plume_msg *m, const char *name,
     const struct submit_opts *o)
@@ -82,16 +188,8 @@ add_header_rcpts(struct plume_msg *m, const char *name,
 			log_warnx("%s: header has an address that cannot be "
 			    "parsed (%s); taking the %zu that can", name,
 			    err ? err : "syntax error", list.n);
-		for (size_t k = 0; k < list.n; k++) {
-			char *q = submit_qualify(list.v[k].spec, o->domain);
-
-			if (rfc5321_valid_mailbox(q, false))
-				msg_add_rcpt(m, q);
-			else
-				log_warnx("%s: skipping unusable address <%s>",
-				    name, q);
-			free(q);
-		}
+		for (size_t k = 0; k < list.n; k++)
+			rcpt_add(m, o, list.v[k].spec, NULL, 0);
 		addrlist_free(&list);
 	}
 }
@@ -265,15 +363,16 @@ submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
 		char *s = strip_angles(o->rcpts[i]);
 		char *q = submit_qualify(s, o->domain);
 
-		free(s);
 		if (!rfc5321_valid_mailbox(q, false)) {
 			snprintf(err, errlen, "invalid recipient address <%s>",
 			    q);
 			free(q);
+			free(s);
 			return SUBMIT_BAD_ADDR;
 		}
-		msg_add_rcpt(m, q);
 		free(q);
+		rcpt_add(m, o, s, NULL, 0);
+		free(s);
 	}
 	if (o->extract) {
 		const char *const plain[] = { "To", "Cc", "Bcc" };

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "aliases.h"
 #include "message.h"
 
 struct submit_opts {
@@ -24,6 +25,11 @@ struct submit_opts {
 	const char *user;	/* login name of uid */
 	const char *gecos;	/* full name from passwd, or NULL */
 	time_t	 now;
+	/* local recipients (unqualified, or in local_domains) go through
+	   the aliases; default_recipient takes what no alias names */
+	const struct aliases *aliases;
+	char	*const *local_domains;
+	const char *default_recipient;
 };
 
 enum submit_status {
