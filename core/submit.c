@@ -272,6 +272,118 @@ rfc5322_date(char *out, size_t len, time_t t)
 	strftime(out, len, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
+/*
+ * Qualifies the bare local parts of an address field with @domain, in
+ * place, keeping display names and comments as written: cron's
+ * "From: root (Cron Daemon)" becomes "From: root@example.org (Cron
+ * Daemon)".  Only tokens that stand as addresses are touched: a bare
+ * word before a comma, a comment, a semicolon or the end, or inside
+ * angle brackets; quoted strings and comments are skipped.
+ */
+static char *
+qualify_field(const char *v, const char *domain, bool *changed)
+{
+	struct buf b;
+	const char *p = v;
+	int depth = 0;
+	bool quoted = false, angle = false;
+
+	buf_init(&b);
+	*changed = false;
+	while (*p != '\0') {
+		const char *start, *end, *after;
+
+		if (quoted || depth > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				buf_addc(&b, *p++);
+			else if (quoted && *p == '"')
+				quoted = false;
+			else if (depth > 0 && *p == '(')
+				depth++;
+			else if (depth > 0 && *p == ')')
+				depth--;
+			buf_addc(&b, *p++);
+			continue;
+		}
+		if (*p == '"' || *p == '(') {
+			quoted = *p == '"';
+			depth = *p == '(';
+			buf_addc(&b, *p++);
+			continue;
+		}
+		if (*p == '<')
+			angle = true;
+		else if (*p == '>')
+			angle = false;
+		if (strchr(" \t\r\n<>,;:", *p) != NULL) {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		/* a word: an address when nothing but white space separates
+		   it from a delimiter that ends an address */
+		start = p;
+		while (*p != '\0' && strchr(" \t\r\n<>,;:\"()@", *p) == NULL)
+			p++;
+		end = p;
+		after = p;
+		while (*after == ' ' || *after == '\t' || *after == '\r' ||
+		    *after == '\n')
+			after++;
+		buf_add(&b, start, (size_t)(end - start));
+		if (*p != '@' && (angle ? *after == '>' :
+		    (*after == '\0' || *after == ',' || *after == '(' ||
+		    *after == ';')) && (start == v || !angle || start[-1] == '<')) {
+			/* a word followed by a phrase ("John Doe <j>") is a
+			   display name: only the last word can be an address */
+			const char *q = start;
+
+			while (q > v && strchr(" \t\r\n", q[-1]) != NULL)
+				q--;
+			if (angle || q == v || strchr(",:;)", q[-1]) != NULL) {
+				buf_printf(&b, "@%s", domain);
+				*changed = true;
+			}
+		}
+		if (*p == '@') {	/* qualified: copy the domain as is */
+			while (*p != '\0' &&
+			    strchr(" \t\r\n<>,;:\"()", *p) == NULL)
+				buf_addc(&b, *p++);
+		}
+	}
+	return buf_detach(&b);
+}
+
+static void
+qualify_headers(struct plume_msg *m, const struct submit_opts *o)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Sender",
+	    "Reply-To" };
+
+	for (size_t f = 0; f < nitems(fields); f++)
+		for (size_t n = 0;; n++) {
+			long i = msg_header_find(m, fields[f], n);
+			struct header *h;
+			const char *val;
+			char *nv;
+			bool changed;
+
+			if (i < 0)
+				break;
+			h = &m->hdrs[i];
+			val = h->raw + h->name_len + 1;
+			nv = qualify_field(val, o->domain, &changed);
+			if (changed) {
+				char *raw = xasprintf("%.*s:%s",
+				    (int)h->name_len, h->raw, nv);
+
+				free(h->raw);
+				h->raw = raw;
+				h->len = strlen(raw);
+			}
+			free(nv);
+		}
+}
+
 static void
 add_missing_headers(struct plume_msg *m, const struct submit_opts *o)
 {
@@ -395,6 +507,7 @@ submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
 	m->smtputf8 = rfc5321_needs_utf8(m->sender);
 	for (size_t i = 0; i < m->nrcpt; i++)
 		m->smtputf8 |= rfc5321_needs_utf8(m->rcpts[i].addr);
+	qualify_headers(m, o);
 	add_missing_headers(m, o);
 	return SUBMIT_OK;
 }

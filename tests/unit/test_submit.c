@@ -309,6 +309,52 @@ test_header_add_rejects_injection(void **state)
 	msg_free(&m);
 }
 
+static void
+test_qualify_header_fields(void **state)
+{
+	const char *cases[][2] = {
+		{ "From: root (Cron Daemon)",
+		    "From: root@example.org (Cron Daemon)" },
+		{ "To: root", "To: root@example.org" },
+		{ "To: root, bob@x.org", "To: root@example.org, bob@x.org" },
+		{ "Cc: John Doe <john>", "Cc: John Doe <john@example.org>" },
+		{ "To: \"Doe, J\" <j@x.org>", "To: \"Doe, J\" <j@x.org>" },
+		{ "To: undisclosed-recipients:;",
+		    "To: undisclosed-recipients:;" },
+		{ "To: team: a, b;", "To: team: a@example.org, b@example.org;" },
+		{ "Reply-To: (just a comment) web",
+		    "Reply-To: (just a comment) web@example.org" },
+		{ "To: a@b.org,\r\n\tcarol",
+		    "To: a@b.org,\r\n\tcarol@example.org" },
+	};
+	char *argv_rcpts[] = { "x@example.com" };
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		struct plume_msg m;
+		struct submit_opts o;
+		char err[256];
+		long k;
+		const char *name = cases[i][0];
+		size_t nl = strcspn(name, ":");
+		char field[32];
+
+		msg_init(&m);
+		add(&m, cases[i][0]);
+		opts_init(&o);
+		o.rcpts = argv_rcpts;
+		o.nrcpts = 1;
+		assert_int_equal(submit_prepare(&m, &o, err, sizeof(err)),
+		    SUBMIT_OK);
+		snprintf(field, sizeof(field), "%.*s", (int)nl, name);
+		k = msg_header_find(&m, field, 0);
+		assert_true(k >= 0);
+		if (strcmp(m.hdrs[k].raw, cases[i][1]) != 0)
+			fail_msg("%s -> %s, want %s", cases[i][0],
+			    m.hdrs[k].raw, cases[i][1]);
+		msg_free(&m);
+	}
+}
+
 int
 main(void)
 {
@@ -323,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_from_phrases),
 		cmocka_unit_test(test_bad_addresses),
 		cmocka_unit_test(test_header_add_rejects_injection),
+		cmocka_unit_test(test_qualify_header_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
