@@ -489,7 +489,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	bool kept = false;	/* the spool file now belongs to the queue */
 	char mode;
 	struct aliases aliases;
-	char **local_domains = NULL;
+	char **local_domains = NULL, **allowed = NULL;
 
 	if (o->sender != NULL && !name_ok(o->sender))
 		return fail(EX_USAGE, "invalid sender address: it begins with "
@@ -576,15 +576,28 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		so.aliases = &aliases;
 	so.local_domains = local_domains;
 	{
-		const struct conf_entry *dr = conf_entry_find(
-		    rt.conf->globals, "default_recipient");
+		const struct conf_entry *e;
 
-		so.default_recipient = dr != NULL ? dr->value : NULL;
+		e = conf_entry_find(rt.conf->globals, "default_recipient");
+		so.default_recipient = e != NULL ? e->value : NULL;
+		e = conf_entry_find(rt.conf->globals, "sender_address");
+		so.sender_address = e != NULL ? e->value : NULL;
+		e = conf_entry_find(rt.conf->globals, "envelope_from");
+		so.envelope_from = e == NULL ? 'a' :
+		    strcmp(e->value, "never") == 0 ? 'n' :
+		    strcmp(e->value, "allowed") == 0 ? 'm' : 'a';
+		e = conf_entry_find(rt.conf->globals, "allowed_senders");
+		allowed = e != NULL ? conf_split_list(e->value) : NULL;
+		so.allowed_senders = allowed;
+		e = conf_entry_find(rt.conf->globals, "from_rewrite");
+		so.from_rewrite = e == NULL ? 'k' : e->value[0] == 'a' ? 'a' :
+		    e->value[0] == 'u' ? 'u' : 'k';
 	}
 	rc = submit_prepare(&m, &so, err, sizeof(err));
 	if (so.aliases != NULL)
 		aliases_free(&aliases);
 	strv_free(local_domains);
+	strv_free(allowed);
 	free(user);
 	free(gecos);
 	if (rc != SUBMIT_OK) {

@@ -91,6 +91,20 @@ const struct plume_conf_key global_keys[] = {
 	    "domains whose recipients are local (aliases apply to them)" },
 	{ "default_recipient", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
 	    "where mail for local names without an alias goes" },
+	{ "sender_address", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
+	    "the envelope sender when the caller gives none, or its -f is "
+	    "not used (envelope_from)" },
+	{ "envelope_from", PLUME_CONF_ENUM, 0, "always",
+	    "always|allowed|never", 0, 0,
+	    "whether the caller's -f is used: always, when it matches "
+	    "allowed_senders, or never" },
+	{ "allowed_senders", PLUME_CONF_LIST, 0, NULL, NULL, 0, 0,
+	    "senders -f may give with envelope_from = allowed: a@b, *@b, "
+	    "*@*.b" },
+	{ "from_rewrite", PLUME_CONF_ENUM, 0, "keep",
+	    "keep|always|unqualified", 0, 0,
+	    "rewrite the From field to the envelope sender: never, always, "
+	    "or when it is unqualified" },
 	{ "dns_server", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
 	    "HOST:PORT of the DNS server plugins query (default: the "
 	    "system resolver)" },

@@ -446,6 +446,66 @@ add_missing_headers(struct plume_msg *m, const struct submit_opts *o)
 	}
 }
 
+/* "user@example.org", "*@example.org" or "*@*.example.org" */
+static bool
+sender_allowed(const struct submit_opts *o, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	for (size_t i = 0; o->allowed_senders && o->allowed_senders[i]; i++) {
+		const char *p = o->allowed_senders[i];
+
+		if (strcasecmp(p, addr) == 0)
+			return true;
+		if (at != NULL && strncmp(p, "*@*.", 4) == 0) {
+			size_t dl = strlen(at + 1), pl = strlen(p + 4);
+
+			if (dl > pl && strcasecmp(at + 1 + dl - pl, p + 4) == 0 &&
+			    at[dl - pl] == '.')
+				return true;
+		} else if (at != NULL && strncmp(p, "*@", 2) == 0 &&
+		    strcasecmp(p + 2, at + 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* from_rewrite: the From field's address becomes the envelope sender,
+   its display name kept. */
+static void
+rewrite_from(struct plume_msg *m, const struct submit_opts *o)
+{
+	long i = msg_header_find(m, "From", 0);
+	struct header *h;
+	struct addrlist list = { NULL, 0 };
+	const char *e;
+	bool unqualified;
+	struct buf b;
+
+	if (i < 0 || o->from_rewrite == 'k' || o->from_rewrite == 0 ||
+	    m->sender[0] == '\0')
+		return;
+	h = &m->hdrs[i];
+	rfc5322_parse_addrlist(h->raw + h->name_len + 1,
+	    h->len - h->name_len - 1, &list, &e);
+	unqualified = list.n == 1 && !list.v[0].qualified;
+	if (o->from_rewrite == 'u' && !unqualified) {
+		addrlist_free(&list);
+		return;
+	}
+	buf_init(&b);
+	if (list.n >= 1 && list.v[0].display != NULL) {
+		phrase_add(&b, list.v[0].display);
+		buf_printf(&b, " <%s>", m->sender);
+	} else
+		buf_adds(&b, m->sender);
+	addrlist_free(&list);
+	log_info("From rewritten to %s (from_rewrite)", b.data);
+	msg_header_remove(m, (size_t)i);
+	msg_header_add(m, PLUME_HEADER_APPEND, "From", b.data, &e);
+	buf_free(&b);
+}
+
 enum submit_status
 submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
     size_t errlen)
@@ -468,8 +528,18 @@ submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
 				return SUBMIT_BAD_ADDR;
 			}
 		}
-	} else
-		m->sender = xasprintf("%s@%s", o->user, o->domain);
+		/* envelope_from: a relay that accepts one sender */
+		if (o->envelope_from == 'n' || (o->envelope_from == 'm' &&
+		    !sender_allowed(o, m->sender))) {
+			log_info("-f <%s> not used (envelope_from)", m->sender);
+			free(m->sender);
+			m->sender = NULL;
+		}
+	}
+	if (m->sender == NULL)
+		m->sender = o->sender_address != NULL ?
+		    xstrdup(o->sender_address) :
+		    xasprintf("%s@%s", o->user, o->domain);
 
 	for (size_t i = 0; i < o->nrcpts; i++) {
 		char *s = strip_angles(o->rcpts[i]);
@@ -507,6 +577,7 @@ submit_prepare(struct plume_msg *m, const struct submit_opts *o, char *err,
 	m->smtputf8 = rfc5321_needs_utf8(m->sender);
 	for (size_t i = 0; i < m->nrcpt; i++)
 		m->smtputf8 |= rfc5321_needs_utf8(m->rcpts[i].addr);
+	rewrite_from(m, o);
 	qualify_headers(m, o);
 	add_missing_headers(m, o);
 	return SUBMIT_OK;

@@ -30,6 +30,15 @@ struct submit_opts {
 	const struct aliases *aliases;
 	char	*const *local_domains;
 	const char *default_recipient;
+	/* for relays that accept one sender: the caller's -f honoured
+	   'a'lways, only when 'm'atching allowed_senders, or 'n'ever (then
+	   sender_address, or the user at domain); the From field kept
+	   ('k'), rewritten to the sender 'a'lways, or only when it is
+	   'u'nqualified */
+	char	 envelope_from;
+	char	*const *allowed_senders;
+	const char *sender_address;
+	char	 from_rewrite;
 };
 
 enum submit_status {
