@@ -27,6 +27,9 @@
 #   opendkim           a second verifier (opendkim -t); its service is
 #                      disabled right after installing
 #   python3-dnslib     a private DNS server for "plume dkim check" tests
+#   php-cli, php-mbstring, php-symfony-mailer, s-nail, libemail-sender-perl,
+#   libemail-mime-perl real sendmail clients (tests/integration/clients.sh):
+#                      PHP mail(), Symfony Mailer, mailx, Email::Sender
 # valgrind is optional and not installed here.
 set -eu
 
@@ -34,7 +37,8 @@ BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
 libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
-python3-dnslib"
+python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
+libemail-sender-perl libemail-mime-perl"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 

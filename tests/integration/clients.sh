@@ -1,0 +1,185 @@
+#!/bin/sh
+# clients.sh - real programs that call sendmail (PHP mail(), Symfony
+# Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender) send
+# through the built plume to a real SMTP server on loopback; what arrives
+# is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8 Subject,
+# the attachment byte for byte, the lone-dot line, Date and Message-ID,
+# and the client saw success.  A refused recipient is a failure the
+# client sees.  A client that is not installed is skipped.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/smtp-lib.sh"
+smtp_need fault
+
+plan 10
+CHECK="$top_srcdir/tests/integration/clients/check.py"
+fault_start ok
+write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
+    "port = $FAULT_PORT" "tls = none"
+SUBJECT='Grüße aus Köln – Prüfbericht ✓ 日本語'
+FROM_ADDR=sender@example.com TO_ADDR=to@example.org
+CC_ADDR=cc@example.net BCC_ADDR=bcc@example.com
+printf '%s\n' "$SUBJECT" > "$WORK/subject.txt"
+printf 'Hallo,\n\nanbei der Bericht. Umlaute: äöüß, Euro: €.\n.\nThe line above is a lone dot.\n' > "$WORK/body.txt"
+printf 'col1,col2\nä,ö\n' > "$WORK/bericht.csv"
+export WORK SUBJECT FROM_ADDR TO_ADDR CC_ADDR BCC_ADDR
+export LC_ALL=C.UTF-8
+# sendmail as the clients call it: our binary with -C, by a wrapper
+# because the clients take a command, not a config option
+cat > "$WORK/bin/sm" <<SH
+#!/bin/sh
+exec "$SENDMAIL" -C "$CONF" "\$@"
+SH
+chmod +x "$WORK/bin/sm"
+SM="$WORK/bin/sm"
+export SM
+
+# arrived DESC CLIENT-STATUS: the newest message passes check.py
+arrived() {
+	n=$(fault_count)
+	if [ "$2" -eq 0 ] && [ "$n" -gt "${before:-0}" ] &&
+	    "$SMTP_PYTHON" "$CHECK" "$FAULT_DIR/msg.$n" "$FAULT_DIR/env.$n" \
+	    "$WORK" "$TO_ADDR" "$CC_ADDR" "$BCC_ADDR" > "$WORK/problems" 2>&1
+	then ok 0 "$1"; else
+		ok 1 "$1"
+		echo "# client exit $2, messages $before -> $n"
+		sed 's/^/# /' "$WORK/problems" "$WORK/client.err" 2>/dev/null
+	fi
+}
+# refused CMD...: CMD to recipients the server refuses, all of them (one
+# refused among accepted ones is a delivery report, exit 0, as Postfix)
+refused() {
+	(CC_ADDR=bad-cc@example.net BCC_ADDR=bad-bcc@example.com
+	export CC_ADDR BCC_ADDR
+	"$@" bad@example.org)
+}
+skip() { T=$((T + 1)); echo "ok $T # SKIP $1"; }
+have() { command -v "$1" > /dev/null 2>&1; }
+
+# ---- PHP mail(): sendmail_path "sendmail -t -i", additional -f --------
+php_mail() {	# php_mail TO: mail() through $SM -t -i
+	TO=$1 php -n -d "sendmail_path=$SM -t -i" -r '
+$e = getenv(); $b = "b1_fixed";
+$h = "From: Sender <$e[FROM_ADDR]>\r\nCc: $e[CC_ADDR]\r\nBcc: $e[BCC_ADDR]\r\n"
+   . "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"$b\"";
+$body = "--$b\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+   . "Content-Transfer-Encoding: 8bit\r\n\r\n"
+   . file_get_contents("$e[WORK]/body.txt")
+   . "\r\n--$b\r\nContent-Type: text/csv; name=\"bericht.csv\"\r\n"
+   . "Content-Disposition: attachment; filename=\"bericht.csv\"\r\n"
+   . "Content-Transfer-Encoding: base64\r\n\r\n"
+   . chunk_split(base64_encode(file_get_contents("$e[WORK]/bericht.csv")))
+   . "--$b--\r\n";
+$s = "=?UTF-8?B?" . base64_encode($e["SUBJECT"]) . "?=";
+exit(mail($e["TO"], $s, $body, $h, "-f" . $e["FROM_ADDR"]) ? 0 : 1);
+' 2> "$WORK/client.err"
+}
+if have php; then
+	before=$(fault_count)
+	php_mail "$TO_ADDR"
+	arrived "PHP mail() (-t -i -f): everything arrived, mail() true" $?
+	before=$(fault_count)
+	refused php_mail
+	rc=$?
+	check "PHP mail() to a refused recipient: mail() returns false" \
+	    test "$rc" -ne 0 -a "$(fault_count)" -eq "$before"
+else
+	skip "php-cli is not installed"; skip "php-cli is not installed"
+fi
+
+# ---- Symfony Mailer: -bs (its default) and its sendmail -t mode -----
+SYMFONY=/usr/share/php/Symfony/Component/Mailer/autoload.php
+symfony() {	# symfony MODE TO
+	MODE=$1 TO=$2 php -r '
+require "/usr/share/php/Symfony/Component/Mailer/autoload.php";
+require "/usr/share/php/Symfony/Component/Mime/autoload.php";
+use Symfony\Component\Mailer\Transport\SendmailTransport;
+use Symfony\Component\Mime\Email;
+$e = getenv();
+$t = new SendmailTransport($e["SM"] . " " . $e["MODE"]);
+$m = (new Email())->from("Sender <$e[FROM_ADDR]>")->to($e["TO"])
+    ->cc($e["CC_ADDR"])->bcc($e["BCC_ADDR"])->subject($e["SUBJECT"])
+    ->text(file_get_contents("$e[WORK]/body.txt"))
+    ->attachFromPath("$e[WORK]/bericht.csv", "bericht.csv", "text/csv");
+try { $t->send($m); } catch (Exception $x) {
+    fwrite(STDERR, get_class($x) . ": " . $x->getMessage() . "\n"); exit(1);
+}' 2> "$WORK/client.err"
+}
+if have php && [ -f "$SYMFONY" ]; then
+	before=$(fault_count)
+	symfony -bs "$TO_ADDR"
+	arrived "Symfony Mailer -bs: everything arrived, no exception" $?
+	before=$(fault_count)
+	symfony -t "$TO_ADDR"
+	arrived "Symfony Mailer -t mode (-f, --, dot-stuffed, no -i)" $?
+	before=$(fault_count)
+	refused symfony -bs
+	rc=$?
+	check "Symfony Mailer -bs, refused recipient: it throws, with the 5xx" \
+	    sh -c "[ $rc -ne 0 ] && grep -q '55[0-9]' '$WORK/client.err'"
+	before=$(fault_count)
+	refused symfony -t
+	rc=$?
+	check "Symfony Mailer -t mode, refused recipient: it throws" \
+	    test "$rc" -ne 0
+else
+	for i in 1 2 3 4; do skip "php-symfony-mailer is not installed"; done
+fi
+
+# ---- s-nail: -i -F name -f addr -- rcpts ------------------------------
+snail() {	# snail TO
+	s-nail -:/ -Sv15-compat -Sttycharset=utf-8 -Ssendcharsets=utf-8 \
+	    -Smta="$SM" -Sexpandaddr=restrict \
+	    -r "Sender <$FROM_ADDR>" -s "$SUBJECT" -a "$WORK/bericht.csv" \
+	    -c "$CC_ADDR" -b "$BCC_ADDR" "$1" < "$WORK/body.txt" \
+	    > /dev/null 2> "$WORK/client.err"
+}
+if have s-nail; then
+	before=$(fault_count)
+	snail "$TO_ADDR"
+	arrived "s-nail (-i -F -f --): everything arrived, exit 0" $?
+	before=$(fault_count)
+	refused snail
+	rc=$?
+	check "s-nail to a refused recipient: non-zero exit" test "$rc" -ne 0
+else
+	skip "s-nail is not installed"; skip "s-nail is not installed"
+fi
+
+# ---- Perl Email::Sender: -i -f addr -- rcpts ---------------------------
+perl_sender() {	# perl_sender TO
+	TO=$1 perl -MEmail::Sender::Simple=sendmail \
+	    -MEmail::Sender::Transport::Sendmail -MEmail::MIME -e '
+use utf8; use Encode;
+my $body = do { local $/; open my $f, "<:raw", "$ENV{WORK}/body.txt"; <$f> };
+my $csv = do { local $/; open my $f, "<:raw", "$ENV{WORK}/bericht.csv"; <$f> };
+my $m = Email::MIME->create(
+  header_str => [ From => "Sender <$ENV{FROM_ADDR}>", To => $ENV{TO},
+    Cc => $ENV{CC_ADDR}, Subject => decode("UTF-8", $ENV{SUBJECT}) ],
+  parts => [
+    Email::MIME->create(attributes => { content_type => "text/plain",
+      charset => "UTF-8", encoding => "8bit" }, body => $body),
+    Email::MIME->create(attributes => { content_type => "text/csv",
+      filename => "bericht.csv", disposition => "attachment",
+      encoding => "base64" }, body => $csv) ]);
+$m->header_set("Date", Email::Date::Format::email_date())
+  if eval { require Email::Date::Format; 1 };
+sendmail($m, { from => $ENV{FROM_ADDR},
+  to => [ $ENV{TO}, $ENV{CC_ADDR}, $ENV{BCC_ADDR} ],
+  transport => Email::Sender::Transport::Sendmail->new(
+    { sendmail => $ENV{SM} }) });
+' 2> "$WORK/client.err"
+}
+if have perl && perl -MEmail::Sender::Simple -MEmail::MIME -e 1 2>/dev/null
+then
+	before=$(fault_count)
+	perl_sender "$TO_ADDR"
+	arrived "Perl Email::Sender (-i -f --): everything arrived" $?
+	before=$(fault_count)
+	refused perl_sender
+	rc=$?
+	check "Perl Email::Sender, refused recipient: it dies" \
+	    test "$rc" -ne 0
+else
+	skip "libemail-sender-perl is not installed"
+	skip "libemail-sender-perl is not installed"
+fi
