@@ -28,8 +28,10 @@
 #                      disabled right after installing
 #   python3-dnslib     a private DNS server for "plume dkim check" tests
 #   php-cli, php-mbstring, php-symfony-mailer, s-nail, libemail-sender-perl,
-#   libemail-mime-perl real sendmail clients (tests/integration/clients.sh):
-#                      PHP mail(), Symfony Mailer, mailx, Email::Sender
+#   libemail-mime-perl, nodejs, node-nodemailer, ruby-mail, libmime-lite-perl
+#                      real sendmail clients (tests/integration/clients.sh):
+#                      PHP mail(), Symfony Mailer, mailx, Email::Sender,
+#                      nodemailer, Ruby's mail gem, MIME::Lite
 # valgrind is optional and not installed here.
 set -eu
 
@@ -38,7 +40,8 @@ libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
-libemail-sender-perl libemail-mime-perl"
+libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
+libmime-lite-perl"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # clients.sh - real programs that call sendmail (PHP mail(), Symfony
-# Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender) send
+# Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender,
+# nodemailer, Ruby's mail gem, MIME::Lite) send
 # through the built plume to a real SMTP server on loopback; what arrives
 # is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8 Subject,
 # the attachment byte for byte, the lone-dot line, Date and Message-ID,
@@ -10,7 +11,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 10
+plan 16
 CHECK="$top_srcdir/tests/integration/clients/check.py"
 fault_start ok
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
@@ -27,7 +28,10 @@ export LC_ALL=C.UTF-8
 # because the clients take a command, not a config option
 cat > "$WORK/bin/sm" <<SH
 #!/bin/sh
-exec "$SENDMAIL" -C "$CONF" "\$@"
+"$SENDMAIL" -C "$CONF" "\$@"
+rc=\$?
+echo \$rc > "$WORK/sm.rc"
+exit \$rc
 SH
 chmod +x "$WORK/bin/sm"
 SM="$WORK/bin/sm"
@@ -167,4 +171,96 @@ then
 else
 	skip "libemail-sender-perl is not installed"
 	skip "libemail-sender-perl is not installed"
+fi
+
+# ---- nodemailer: -i -f addr rcpts (no --), Bcc field without -t -------
+node_mail() {	# node_mail TO
+	TO=$1 NODE_PATH=/usr/share/nodejs node -e '
+const nodemailer = require("nodemailer"), e = process.env;
+const t = nodemailer.createTransport({ sendmail: true, path: e.SM,
+  newline: "unix" });
+t.sendMail({ from: "Sender <" + e.FROM_ADDR + ">", to: e.TO,
+  cc: e.CC_ADDR, bcc: e.BCC_ADDR, subject: e.SUBJECT,
+  text: require("fs").readFileSync(e.WORK + "/body.txt", "utf8"),
+  attachments: [{ filename: "bericht.csv", path: e.WORK + "/bericht.csv" }],
+}, (err) => { if (err) { console.error(err.message); process.exit(1); } });
+' 2> "$WORK/client.err"
+}
+if have node && [ -d /usr/share/nodejs/nodemailer ]; then
+	trial "nodemailer (-i -f, Bcc field without -t)" '' node_mail
+else
+	skip "node-nodemailer is not installed"
+	skip "node-nodemailer is not installed"
+fi
+
+# ---- Ruby's mail gem: -i -f addr -- rcpts --------------------------------
+# mail 2.7 ignores sendmail's exit status (2.8 raises), so the refused
+# case checks what plume told it: exit 67 or 69, nothing sent
+ruby_mail() {	# ruby_mail TO
+	TO=$1 ruby -e '
+require "mail"
+e = ENV
+m = Mail.new do
+  from "Sender <#{e["FROM_ADDR"]}>"; to e["TO"]; cc e["CC_ADDR"]
+  bcc e["BCC_ADDR"]; subject e["SUBJECT"]; charset = "UTF-8"
+  text_part do
+    content_type "text/plain; charset=UTF-8"
+    body File.read("#{e["WORK"]}/body.txt", encoding: "UTF-8")
+  end
+  add_file filename: "bericht.csv",
+    content: File.binread("#{e["WORK"]}/bericht.csv")
+end
+m.delivery_method :sendmail, location: e["SM"]
+m.deliver
+' 2> "$WORK/client.err"
+}
+if have ruby && ruby -e 'require "mail"' 2>/dev/null; then
+	before=$(fault_count)
+	ruby_mail "$TO_ADDR"
+	arrived "Ruby mail gem (-i -f --): everything arrived" $?
+	before=$(fault_count)
+	refused ruby_mail
+	check "Ruby mail gem, every recipient refused: plume exits 67/69" \
+	    sh -c "grep -Eqx '6[79]' '$WORK/sm.rc' &&
+	    [ $(fault_count) -eq $before ]"
+else
+	skip "ruby-mail is not installed"; skip "ruby-mail is not installed"
+fi
+
+# ---- MIME::Lite: sendmail -t -oi -oem -------------------------------------
+# -oem: when every recipient is refused the sender gets a delivery report
+# and sendmail exits 0, as Sendmail does
+mime_lite() {	# mime_lite TO
+	TO=$1 perl -MMIME::Lite -MEncode -e '
+my $m = MIME::Lite->new(From => "Sender <$ENV{FROM_ADDR}>", To => $ENV{TO},
+  Cc => $ENV{CC_ADDR}, Bcc => $ENV{BCC_ADDR},
+  Subject => encode("MIME-Header", decode("UTF-8", $ENV{SUBJECT})),
+  Type => "multipart/mixed");
+$m->attach(Type => "text/plain; charset=UTF-8", Encoding => "8bit",
+  Path => "$ENV{WORK}/body.txt");
+$m->attach(Type => "text/csv", Encoding => "base64",
+  Path => "$ENV{WORK}/bericht.csv", Filename => "bericht.csv",
+  Disposition => "attachment");
+MIME::Lite->send("sendmail", "$ENV{SM} -t -oi -oem");
+$m->send or exit 1;
+' 2> "$WORK/client.err"
+}
+if have perl && perl -MMIME::Lite -e 1 2>/dev/null; then
+	before=$(fault_count)
+	mime_lite "$TO_ADDR"
+	arrived "MIME::Lite (-t -oi -oem): everything arrived" $?
+	before=$(fault_count)
+	refused mime_lite
+	rc=$?
+	n=$((before + 1))
+	fault_wait "$n" 10 || :
+	# MIME::Lite gives no -f: the envelope sender is the user at domain
+	check "MIME::Lite -oem, every recipient refused: exit 0, a report to the envelope sender" \
+	    sh -c "[ $rc -eq 0 ] && [ -e '$FAULT_DIR/msg.$n' ] &&
+	    grep -q '^MAIL FROM:<>' '$FAULT_DIR/env.$n' &&
+	    grep -q '^RCPT TO:<$(id -un)@example.org>' '$FAULT_DIR/env.$n' &&
+	    grep -q 'report-type=delivery-status' '$FAULT_DIR/msg.$n'"
+else
+	skip "libmime-lite-perl is not installed"
+	skip "libmime-lite-perl is not installed"
 fi
