@@ -1,7 +1,7 @@
 #!/bin/sh
 # clients.sh - real programs that call sendmail (PHP mail(), Symfony
 # Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender,
-# nodemailer, Ruby's mail gem, MIME::Lite) send
+# nodemailer, Ruby's mail gem, MIME::Lite, git send-email) send
 # through the built plume to a real SMTP server on loopback; what arrives
 # is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8 Subject,
 # the attachment byte for byte, the lone-dot line, Date and Message-ID,
@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 16
+plan 18
 CHECK="$top_srcdir/tests/integration/clients/check.py"
 fault_start ok
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
@@ -263,4 +263,42 @@ if have perl && perl -MMIME::Lite -e 1 2>/dev/null; then
 else
 	skip "libmime-lite-perl is not installed"
 	skip "libmime-lite-perl is not installed"
+fi
+
+# ---- git send-email: -i -f addr rcpts, a patch ----------------------------
+if have git && git send-email -h 2>&1 | grep -q smtp-server; then
+	r=$WORK/repo
+	git init -q "$r" && cd "$r" &&
+	    git config user.name "Jörg Sender" &&
+	    git config user.email "$FROM_ADDR" &&
+	    printf 'line one\n.\n..\nÄnderung\n' > f.txt && git add f.txt &&
+	    git commit -q -m "f.txt: lone dots and an umlaut" &&
+	    git format-patch -q -1 -o "$WORK/patch" && cd "$WORK" &&
+	    sed '1,/^$/d' "$WORK"/patch/*.patch > "$WORK/patch.body"
+	gse() {	# gse TO: git send-email the patch through $SM
+		git -C "$r" send-email --quiet --confirm=never --no-chain-reply-to \
+		    --smtp-server="$SM" --from="Jörg Sender <$FROM_ADDR>" \
+		    --to="$1" --cc="$CC_ADDR" --bcc="$BCC_ADDR" --no-signed-off-by-cc \
+		    --suppress-cc=all "$WORK"/patch/*.patch \
+		    > /dev/null 2> "$WORK/client.err"
+	}
+	before=$(fault_count)
+	gse "$TO_ADDR"
+	rc=$?
+	n=$((before + 1))
+	check "git send-email: the patch arrived whole, to every recipient" \
+	    sh -c "[ $rc -eq 0 ] && [ -e '$FAULT_DIR/msg.$n' ] &&
+	    grep -q '^RCPT TO:<$TO_ADDR>' '$FAULT_DIR/env.$n' &&
+	    grep -q '^RCPT TO:<$CC_ADDR>' '$FAULT_DIR/env.$n' &&
+	    grep -q '^RCPT TO:<$BCC_ADDR>' '$FAULT_DIR/env.$n' &&
+	    ! grep -qi '^Bcc:' '$FAULT_DIR/msg.$n' &&
+	    tr -d '\r' < '$FAULT_DIR/msg.$n' | sed '1,/^\$/d' |
+	    cmp -s - '$WORK/patch.body'"
+	before=$(fault_count)
+	refused gse
+	rc=$?
+	check "git send-email, every recipient refused: it fails" \
+	    sh -c "[ $rc -ne 0 ] && [ $(fault_count) -eq $before ]"
+else
+	skip "git-email is not installed"; skip "git-email is not installed"
 fi
