@@ -1,7 +1,8 @@
 #!/bin/sh
 # clients.sh - real programs that call sendmail (PHP mail(), Symfony
 # Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender,
-# nodemailer, Ruby's mail gem, MIME::Lite, git send-email) send
+# nodemailer, Ruby's mail gem, MIME::Lite, git send-email, PHPMailer,
+# mutt) send
 # through the built plume to a real SMTP server on loopback; what arrives
 # is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8 Subject,
 # the attachment byte for byte, the lone-dot line, Date and Message-ID,
@@ -11,7 +12,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 18
+plan 22
 CHECK="$top_srcdir/tests/integration/clients/check.py"
 fault_start ok
 write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
@@ -56,6 +57,16 @@ refused() {
 	export CC_ADDR BCC_ADDR
 	"$@" bad@example.org)
 }
+# both CMD...: CMD to the accepted recipients, checked as $_n; then to
+# refused ones, leaving its status in rc and the count before in before
+both() {
+	before=$(fault_count)
+	"$@" "$TO_ADDR"
+	arrived "$_n: everything arrived, the client saw success" $?
+	before=$(fault_count)
+	refused "$@"
+	rc=$?
+}
 # trial NAME ERR CMD...: CMD sends to accepted recipients (all must
 # arrive, the client succeed), then to refused ones (the client fails,
 # nothing arrives, and its stderr matches ERR: '' for any line, such as
@@ -63,15 +74,25 @@ refused() {
 trial() {
 	_n=$1 _e=$2
 	shift 2
-	before=$(fault_count)
-	"$@" "$TO_ADDR"
-	arrived "$_n: everything arrived, the client saw success" $?
-	before=$(fault_count)
-	refused "$@"
-	rc=$?
+	both "$@"
 	check "$_n, every recipient refused: the client sees a failure" \
 	    sh -c "[ $rc -ne 0 ] && [ $(fault_count) -eq $before ] &&
 	    grep -Eq '$_e' '$WORK/client.err'"
+}
+# oem_trial NAME SENDER CMD...: as trial, for callers that pass -oem:
+# when every recipient is refused the client sees exit 0 and SENDER gets
+# a delivery report, as Sendmail does
+oem_trial() {
+	_n=$1 _s=$2
+	shift 2
+	both "$@"
+	_m=$((before + 1))
+	fault_wait "$_m" 10 || :
+	check "$_n, every recipient refused: exit 0, a report to <$_s>" \
+	    sh -c "[ $rc -eq 0 ] && [ -e '$FAULT_DIR/msg.$_m' ] &&
+	    grep -q '^MAIL FROM:<>' '$FAULT_DIR/env.$_m' &&
+	    grep -q '^RCPT TO:<$_s>' '$FAULT_DIR/env.$_m' &&
+	    grep -q 'report-type=delivery-status' '$FAULT_DIR/msg.$_m'"
 }
 skip() { T=$((T + 1)); echo "ok $T # SKIP $1"; }
 have() { command -v "$1" > /dev/null 2>&1; }
@@ -228,8 +249,6 @@ else
 fi
 
 # ---- MIME::Lite: sendmail -t -oi -oem -------------------------------------
-# -oem: when every recipient is refused the sender gets a delivery report
-# and sendmail exits 0, as Sendmail does
 mime_lite() {	# mime_lite TO
 	TO=$1 perl -MMIME::Lite -MEncode -e '
 my $m = MIME::Lite->new(From => "Sender <$ENV{FROM_ADDR}>", To => $ENV{TO},
@@ -246,20 +265,8 @@ $m->send or exit 1;
 ' 2> "$WORK/client.err"
 }
 if have perl && perl -MMIME::Lite -e 1 2>/dev/null; then
-	before=$(fault_count)
-	mime_lite "$TO_ADDR"
-	arrived "MIME::Lite (-t -oi -oem): everything arrived" $?
-	before=$(fault_count)
-	refused mime_lite
-	rc=$?
-	n=$((before + 1))
-	fault_wait "$n" 10 || :
 	# MIME::Lite gives no -f: the envelope sender is the user at domain
-	check "MIME::Lite -oem, every recipient refused: exit 0, a report to the envelope sender" \
-	    sh -c "[ $rc -eq 0 ] && [ -e '$FAULT_DIR/msg.$n' ] &&
-	    grep -q '^MAIL FROM:<>' '$FAULT_DIR/env.$n' &&
-	    grep -q '^RCPT TO:<$(id -un)@example.org>' '$FAULT_DIR/env.$n' &&
-	    grep -q 'report-type=delivery-status' '$FAULT_DIR/msg.$n'"
+	oem_trial "MIME::Lite (-t -oi -oem)" "$(id -un)@example.org" mime_lite
 else
 	skip "libmime-lite-perl is not installed"
 	skip "libmime-lite-perl is not installed"
@@ -301,4 +308,42 @@ if have git && git send-email -h 2>&1 | grep -q smtp-server; then
 	    sh -c "[ $rc -ne 0 ] && [ $(fault_count) -eq $before ]"
 else
 	skip "git-email is not installed"; skip "git-email is not installed"
+fi
+
+# ---- PHPMailer: -oi -fsender -t ------------------------------------------
+PHPMAILER=/usr/share/php/libphp-phpmailer/autoload.php
+phpmailer() {	# phpmailer TO
+	TO=$1 php -r '
+require "/usr/share/php/libphp-phpmailer/autoload.php";
+$e = getenv();
+$m = new PHPMailer\PHPMailer\PHPMailer(true);
+$m->isSendmail(); $m->Sendmail = $e["SM"]; $m->CharSet = "UTF-8";
+$m->setFrom($e["FROM_ADDR"], "Sender"); $m->addAddress($e["TO"]);
+$m->addCC($e["CC_ADDR"]); $m->addBCC($e["BCC_ADDR"]);
+$m->Subject = $e["SUBJECT"]; $m->Encoding = "8bit";
+$m->Body = file_get_contents("$e[WORK]/body.txt");
+$m->addAttachment("$e[WORK]/bericht.csv", "bericht.csv", "base64", "text/csv");
+try { $m->send(); } catch (Exception $x) {
+    fwrite(STDERR, $x->getMessage() . "\n"); exit(1);
+}' 2> "$WORK/client.err"
+}
+if have php && [ -f "$PHPMAILER" ]; then
+	trial "PHPMailer (-oi -f -t)" '' phpmailer
+else
+	skip "libphp-phpmailer is not installed"
+	skip "libphp-phpmailer is not installed"
+fi
+
+# ---- mutt: -oem -oi -B8BITMIME -f sender -- rcpts -------------------------
+mutt_send() {	# mutt_send TO
+	printf 'set sendmail="%s"\nset from="Sender <%s>"\nset use_from=yes\nset use_envelope_from=yes\nset send_charset=utf-8\nset charset=utf-8\n' \
+	    "$SM -oem -oi -B8BITMIME" "$FROM_ADDR" > "$WORK/muttrc"
+	mutt -n -F "$WORK/muttrc" -s "$SUBJECT" -a "$WORK/bericht.csv" \
+	    -c "$CC_ADDR" -b "$BCC_ADDR" -- "$1" < "$WORK/body.txt" \
+	    > /dev/null 2> "$WORK/client.err"
+}
+if have mutt; then
+	oem_trial "mutt (-oem -oi -B8BITMIME -f --)" "$FROM_ADDR" mutt_send
+else
+	skip "mutt is not installed"; skip "mutt is not installed"
 fi
