@@ -33,6 +33,7 @@
 #                      PHP mail(), Symfony Mailer, mailx, Email::Sender,
 #                      nodemailer, Ruby's mail gem, MIME::Lite; git-email
 #                      (git send-email), libphp-phpmailer, mutt
+#   faketime           moves the queue runner's clock days ahead
 # valgrind is optional and not installed here.
 set -eu
 
@@ -42,7 +43,7 @@ TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
-libmime-lite-perl git-email libphp-phpmailer mutt"
+libmime-lite-perl git-email libphp-phpmailer mutt faketime"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 
