@@ -1,13 +1,13 @@
 #!/bin/sh
 # clients.sh - real programs that call sendmail (PHP mail(), Symfony
-# Mailer in -bs and sendmail modes, s-nail, Perl Email::Sender,
-# nodemailer, Ruby's mail gem, MIME::Lite, git send-email, PHPMailer,
-# mutt) send
-# through the built plume to a real SMTP server on loopback; what arrives
-# is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8 Subject,
-# the attachment byte for byte, the lone-dot line, Date and Message-ID,
-# and the client saw success.  A refused recipient is a failure the
-# client sees.  A client that is not installed is skipped.
+# Mailer in -bs and sendmail modes, PHPMailer, nodemailer, Ruby's mail
+# gem, Perl Email::Sender and MIME::Lite, s-nail, mutt, git send-email)
+# send through the built plume to a real SMTP server on loopback; what
+# arrives is checked: every To/Cc/Bcc recipient, no Bcc field, the UTF-8
+# Subject, the attachment byte for byte, the lone-dot line, Date and
+# Message-ID, and the client saw success.  A refused recipient is a
+# failure the client sees (or, with -oem, a report to the sender).  A
+# client that is not installed is skipped.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
