@@ -34,6 +34,7 @@
 #                      nodemailer, Ruby's mail gem, MIME::Lite; git-email
 #                      (git send-email), libphp-phpmailer, mutt
 #   faketime           moves the queue runner's clock days ahead
+#   strace             fails a submission's Nth write/fsync/rename (-e inject)
 # valgrind is optional and not installed here.
 set -eu
 
@@ -43,7 +44,7 @@ TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
-libmime-lite-perl git-email libphp-phpmailer mutt faketime"
+libmime-lite-perl git-email libphp-phpmailer mutt faketime strace"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 

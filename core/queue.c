@@ -252,7 +252,13 @@ queue_store(const char *queue_dir, const char *sub, struct plume_msg *m,
 	}
 	render(&b, m, NULL, reason);
 	if (replace_file(queue_dir, dir, m->qid, &b, err, errlen) == -1) {
-		/* the body must not stay without its envelope */
+		/* A new message is wholly absent after a failure: its
+		   envelope too, which is in place when only the directory
+		   sync failed, and then the body, never the other way. */
+		char *env = xasprintf("%s.env", body);
+
+		unlink(env);
+		free(env);
 		unlink(body);
 		goto out;
 	}
