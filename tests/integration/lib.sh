@@ -96,3 +96,22 @@ strip_trace() {
 	     h && skip && /^[ \t]/ { next }
 	     { skip = 0; h = 0; print }' "$1"
 }
+
+# queue_whole SUBJECT: every envelope in deferred/ loads, with that
+# Subject and a body (base64 text); no body lies there without its envelope
+queue_whole() {
+	for env in "$QUEUE"/deferred/*.env; do
+		[ -e "$env" ] || continue
+		id=$(basename "$env" .env)
+		"$PLUME" -C "$CONF" queue show "$id" > "$WORK/show" 2>&1 ||
+		    { echo "$id does not load: $(head -n 1 "$WORK/show")"; return 1; }
+		grep -q "^Subject: $1" "$WORK/show" ||
+		    { echo "$id has no header"; return 1; }
+		tail -c 200 "$WORK/show" | grep -q '[A-Za-z0-9+/=]' ||
+		    { echo "$id has no body"; return 1; }
+	done
+	for f in "$QUEUE"/deferred/*; do
+		case $f in *.env) ;; *) [ -e "$f.env" ] ||
+		    { echo "$f: a body without its envelope"; return 1; } ;; esac
+	done
+}

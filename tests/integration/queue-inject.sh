@@ -52,22 +52,10 @@ check "every submission that exited 0 is in the queue ($ok0 of 36)" \
 check "the others exited 73, 74 or 75 ($failed of 36)" \
     test $badrc -eq 0 -a $failed -gt 0
 check "... each with a line on stderr" test $noline -eq 0
-# no half items: every envelope loads and names a whole body, no body
-# without its envelope, nothing left in tmp/
-consistent() {
-	for env in "$QUEUE"/deferred/*.env; do
-		[ -e "$env" ] || continue
-		id=$(basename "$env" .env)
-		"$PLUME" -C "$CONF" queue show "$id" > "$WORK/show" 2>&1 ||
-		    { echo "$id does not load: $(head -n 1 "$WORK/show")"; return 1; }
-		grep -q '^Subject: inject' "$WORK/show" ||
-		    { echo "$id has no header"; return 1; }
-	done
-	for f in "$QUEUE"/deferred/*; do
-		case $f in *.env) ;; *) [ -e "$f.env" ] ||
-		    { echo "$f: a body without its envelope"; return 1; } ;; esac
-	done
+# no half items, and nothing left in tmp/
+whole_and_clean() {
+	queue_whole inject || return 1
 	[ -z "$(ls -A "$QUEUE/tmp" 2>/dev/null)" ] ||
 	    { echo "left in tmp/: $(ls "$QUEUE/tmp")"; return 1; }
 }
-check "the queue holds only whole messages, tmp/ is empty" consistent
+check "the queue holds only whole messages, tmp/ is empty" whole_and_clean
