@@ -77,6 +77,22 @@ wait_fd(struct smtp_conn *c, short events, int64_t deadline)
 	}
 }
 
+/*
+ * After an OpenSSL call failed with SSL_get_error() e: 0 when it only
+ * wants the socket readable or writable and it became so before the
+ * deadline (call it again), else -1, errno ETIMEDOUT if time ran out
+ * and untouched when e is no WANT_READ/WANT_WRITE.
+ */
+static int
+ssl_wait(struct smtp_conn *c, int e, int64_t deadline)
+{
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c, POLLIN, deadline);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c, POLLOUT, deadline);
+	return -1;
+}
+
 static int
 connect_one(struct smtp_conn *c, const struct addrinfo *ai, int64_t deadline)
 {
@@ -271,10 +287,7 @@ conn_tls(struct smtp_conn *c, const struct smtp_tls_opts *o,
 		if (rc == 1)
 			break;
 		e = SSL_get_error(c->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ &&
-		    wait_fd(c, POLLIN, deadline) == 0) ||
-		    (e == SSL_ERROR_WANT_WRITE &&
-		    wait_fd(c, POLLOUT, deadline) == 0))
+		if (ssl_wait(c, e, deadline) == 0)
 			continue;
 		if (errno == ETIMEDOUT &&
 		    (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)) {
@@ -351,10 +364,7 @@ conn_flush(struct smtp_conn *c, int64_t deadline, char *err, size_t errlen)
 				continue;
 			}
 			e = SSL_get_error(c->ssl, rc);
-			if ((e == SSL_ERROR_WANT_WRITE &&
-			    wait_fd(c, POLLOUT, deadline) == 0) ||
-			    (e == SSL_ERROR_WANT_READ &&
-			    wait_fd(c, POLLIN, deadline) == 0))
+			if (ssl_wait(c, e, deadline) == 0)
 				continue;
 			goto fail;
 		}
@@ -402,10 +412,7 @@ fill(struct smtp_conn *c, int64_t deadline)
 				return 0;
 			}
 			e = SSL_get_error(c->ssl, rc);
-			if ((e == SSL_ERROR_WANT_READ &&
-			    wait_fd(c, POLLIN, deadline) == 0) ||
-			    (e == SSL_ERROR_WANT_WRITE &&
-			    wait_fd(c, POLLOUT, deadline) == 0))
+			if (ssl_wait(c, e, deadline) == 0)
 				continue;
 			if (e == SSL_ERROR_ZERO_RETURN ||
 			    (e == SSL_ERROR_SYSCALL && errno == 0))
