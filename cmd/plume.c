@@ -576,22 +576,18 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		so.aliases = &aliases;
 	so.local_domains = local_domains;
 	{
-		const struct conf_entry *e;
+		const char *v;
 
-		e = conf_entry_find(rt.conf->globals, "default_recipient");
-		so.default_recipient = e != NULL ? e->value : NULL;
-		e = conf_entry_find(rt.conf->globals, "sender_address");
-		so.sender_address = e != NULL ? e->value : NULL;
-		e = conf_entry_find(rt.conf->globals, "envelope_from");
-		so.envelope_from = e == NULL ? 'a' :
-		    strcmp(e->value, "never") == 0 ? 'n' :
-		    strcmp(e->value, "allowed") == 0 ? 'm' : 'a';
-		e = conf_entry_find(rt.conf->globals, "allowed_senders");
-		allowed = e != NULL ? conf_split_list(e->value) : NULL;
+		so.default_recipient = runtime_global(&rt, "default_recipient");
+		so.sender_address = runtime_global(&rt, "sender_address");
+		v = runtime_global(&rt, "envelope_from");
+		so.envelope_from = strcmp(v, "never") == 0 ? 'n' :
+		    strcmp(v, "allowed") == 0 ? 'm' : 'a';
+		v = runtime_global(&rt, "allowed_senders");
+		allowed = v != NULL ? conf_split_list(v) : NULL;
 		so.allowed_senders = allowed;
-		e = conf_entry_find(rt.conf->globals, "from_rewrite");
-		so.from_rewrite = e == NULL ? 'k' : e->value[0] == 'a' ? 'a' :
-		    e->value[0] == 'u' ? 'u' : 'k';
+		/* keep, always or unqualified */
+		so.from_rewrite = runtime_global(&rt, "from_rewrite")[0];
 	}
 	rc = submit_prepare(&m, &so, err, sizeof(err));
 	if (so.aliases != NULL)

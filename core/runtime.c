@@ -126,8 +126,8 @@ runtime_default_config(void)
 	return embedded_config;
 }
 
-static const char *
-global_raw(const struct runtime *rt, const char *key)
+const char *
+runtime_global(const struct runtime *rt, const char *key)
 {
 	const struct conf_entry *e = conf_entry_find(rt->conf->globals, key);
 	const struct plume_conf_key *k = conf_key_find(global_keys, key);
@@ -163,7 +163,7 @@ resolve_globals(struct runtime *rt)
 	const char *v;
 	char host[256];
 
-	if ((v = global_raw(rt, "hostname")) != NULL)
+	if ((v = runtime_global(rt, "hostname")) != NULL)
 		rt->hostname = xstrdup(v);
 	else if (gethostname(host, sizeof(host)) == 0 && host[0] != '\0') {
 		host[sizeof(host) - 1] = '\0';
@@ -171,7 +171,7 @@ resolve_globals(struct runtime *rt)
 	} else
 		rt->hostname = xstrdup("localhost");
 
-	if ((v = global_raw(rt, "domain")) != NULL)
+	if ((v = runtime_global(rt, "domain")) != NULL)
 		rt->domain = xstrdup(v);
 	else if ((rt->domain = read_mailname()) == NULL)
 		rt->domain = xstrdup(rt->hostname);
@@ -179,7 +179,7 @@ resolve_globals(struct runtime *rt)
 	e = conf_entry_find(rt->conf->globals, "queue_dir");
 	rt->queue_dir = e != NULL ? conf_resolve_path(e->value, e->file) :
 	    xstrdup(QUEUE_DIR);
-	rt->plugin_dirs = conf_split_list(global_raw(rt, "plugin_dir"));
+	rt->plugin_dirs = conf_split_list(runtime_global(rt, "plugin_dir"));
 	for (size_t i = 0; rt->plugin_dirs[i] != NULL; i++)
 		if (e = conf_entry_find(rt->conf->globals, "plugin_dir"), e) {
 			char *abs = conf_resolve_path(rt->plugin_dirs[i],
@@ -187,42 +187,42 @@ resolve_globals(struct runtime *rt)
 			free(rt->plugin_dirs[i]);
 			rt->plugin_dirs[i] = abs;
 		}
-	if (conf_parse_size(global_raw(rt, "message_size_limit"),
+	if (conf_parse_size(runtime_global(rt, "message_size_limit"),
 	    &rt->size_limit) == -1)
 		rt->size_limit = 0;
-	if (conf_parse_duration(global_raw(rt, "submit_timeout"),
+	if (conf_parse_duration(runtime_global(rt, "submit_timeout"),
 	    &rt->submit_timeout) == -1)
 		rt->submit_timeout = 30;
-	rt->delivery = global_raw(rt, "delivery")[0];	/* n, q or b */
-	v = global_raw(rt, "bounce_sender");
+	rt->delivery = runtime_global(rt, "delivery")[0];	/* n, q or b */
+	v = runtime_global(rt, "bounce_sender");
 	rt->bounce_sender = xstrdup(strcmp(v, "<>") == 0 ? "" : v);
-	v = global_raw(rt, "bounce_copy_to");
+	v = runtime_global(rt, "bounce_copy_to");
 	rt->bounce_copy_to = v != NULL ? xstrdup(v) : NULL;
-	if (conf_parse_duration(global_raw(rt, "delay_warning_time"),
+	if (conf_parse_duration(runtime_global(rt, "delay_warning_time"),
 	    &rt->delay_warning) == -1)
 		rt->delay_warning = 0;
-	if (conf_parse_int(global_raw(rt, "queue_max_per_user"),
+	if (conf_parse_int(runtime_global(rt, "queue_max_per_user"),
 	    &rt->max_per_user) == -1)
 		rt->max_per_user = 0;
-	if (conf_parse_size(global_raw(rt, "queue_minfree"),
+	if (conf_parse_size(runtime_global(rt, "queue_minfree"),
 	    &rt->minfree) == -1)
 		rt->minfree = 0;
-	if (conf_parse_size(global_raw(rt, "bounce_size_limit"),
+	if (conf_parse_size(runtime_global(rt, "bounce_size_limit"),
 	    &rt->bounce_size_limit) == -1)
 		rt->bounce_size_limit = 50 * 1024;
-	if (conf_parse_duration(global_raw(rt, "queue_min_backoff"),
+	if (conf_parse_duration(runtime_global(rt, "queue_min_backoff"),
 	    &rt->min_backoff) == -1)
 		rt->min_backoff = 300;
-	if (conf_parse_duration(global_raw(rt, "queue_max_backoff"),
+	if (conf_parse_duration(runtime_global(rt, "queue_max_backoff"),
 	    &rt->max_backoff) == -1)
 		rt->max_backoff = 3600;
-	if (conf_parse_duration(global_raw(rt, "queue_lifetime"),
+	if (conf_parse_duration(runtime_global(rt, "queue_lifetime"),
 	    &rt->lifetime) == -1)
 		rt->lifetime = 5 * 86400;
 	{
 		bool b = true;
 
-		conf_parse_bool(global_raw(rt, "syslog"), &b);
+		conf_parse_bool(runtime_global(rt, "syslog"), &b);
 		rt->syslog = b;
 	}
 }

@@ -97,6 +97,9 @@ int	 runtime_start(struct runtime *);
 void	 runtime_check_all(struct runtime *);
 void	 runtime_free(struct runtime *);
 const char *runtime_default_config(void);
+/* A global key's value, or its default from global_keys (NULL for
+   none). */
+const char *runtime_global(const struct runtime *, const char *key);
 
 int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
 void	 runtime_accept(struct runtime *, struct plume_msg *);
