@@ -65,7 +65,7 @@
 
 #include "smtp_conn.h"
 #include "smtp_reply.h"
-#include "smtp_secret.h"
+#include "secret.h"
 
 enum tls_mode { TLS_STARTTLS, TLS_IMPLICIT, TLS_NONE };
 
@@ -605,11 +605,11 @@ authenticate(struct session *s)
 		return session_fail(s, false, "%s offers no AUTH, but user is "
 		    "set", s->relay);
 	if (sm->password_file != NULL)
-		s->secret = secret_from_file(sm->password_file, err,
-		    sizeof(err));
+		s->secret = secret_from_file("password_file",
+		    sm->password_file, err, sizeof(err));
 	else if (sm->password_command != NULL)
-		s->secret = secret_from_command(sm->password_command, 30000,
-		    err, sizeof(err));
+		s->secret = secret_from_command("password_command",
+		    sm->password_command, 30000, err, sizeof(err));
 	else
 		snprintf(err, sizeof(err), "user is set but neither "
 		    "password_file nor password_command");

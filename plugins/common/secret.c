@@ -1,12 +1,14 @@
 /*
  * NAME
- *	smtp_secret.c - passwords and tokens for SMTP authentication
+ *	secret.c - passwords, tokens and API keys for transport plugins
  * DESCRIPTION
- *	password_file: its first line (without the line end).  The file
+ *	A secret file (password_file, api_key_file, ...): its first line
+ *	(without the line end).  The file
  *	must not be readable by others (mode o+r), or it is refused with a
  *	message saying so: a secret everyone can read is no secret.
  *
- *	password_command: argv run directly with execvp(3), never through a
+ *	A secret command (password_command, api_key_command, ...): argv
+ *	run directly with execvp(3), never through a
  *	shell, with standard input on /dev/null; its first output line is
  *	the secret; it must exit 0 within the timeout or it is killed and
  *	refused.  Its standard error passes through to plume's, so
@@ -14,7 +16,8 @@
  *
  *	Secrets are wiped (OPENSSL_cleanse) when freed.
  * DIAGNOSTICS
- *	NULL with one line in err; never the secret itself.
+ *	NULL with one line in err naming the config key; never the secret
+ *	itself.
  */
 #define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
@@ -32,7 +35,7 @@
 
 #include <openssl/crypto.h>
 
-#include "smtp_secret.h"
+#include "secret.h"
 
 #define SECRET_MAX	8192
 
@@ -52,7 +55,7 @@ first_line(char *buf, size_t n)
 }
 
 char *
-secret_from_file(const char *path, char *err, size_t errlen)
+secret_from_file(const char *key, const char *path, char *err, size_t errlen)
 {
 	char buf[SECRET_MAX];
 	struct stat st;
@@ -61,20 +64,20 @@ secret_from_file(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd == -1) {
-		snprintf(err, errlen, "cannot open password_file %s: %s",
+		snprintf(err, errlen, "cannot open %s %s: %s", key,
 		    path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || (st.st_mode & S_IROTH)) {
-		snprintf(err, errlen, "password_file %s is readable by "
-		    "others: run chmod o-r on it", path);
+		snprintf(err, errlen, "%s %s is readable by others: run "
+		    "chmod o-r on it", key, path);
 		close(fd);
 		return NULL;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read password_file %s: %s",
+		snprintf(err, errlen, "cannot read %s %s: %s", key,
 		    path, strerror(errno));
 		return NULL;
 	}
@@ -95,8 +98,8 @@ now_ms(void)
 }
 
 char *
-secret_from_command(const char *const *argv, int timeout_ms, char *err,
-    size_t errlen)
+secret_from_command(const char *key, const char *const *argv,
+    int timeout_ms, char *err, size_t errlen)
 {
 	char buf[SECRET_MAX];
 	size_t have = 0;
@@ -107,7 +110,7 @@ secret_from_command(const char *const *argv, int timeout_ms, char *err,
 	bool timed_out = false;
 
 	if (argv == NULL || argv[0] == NULL) {
-		snprintf(err, errlen, "password_command is empty");
+		snprintf(err, errlen, "%s is empty", key);
 		return NULL;
 	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
@@ -126,7 +129,7 @@ secret_from_command(const char *const *argv, int timeout_ms, char *err,
 		    dup2(p[1], 1) == -1)
 			_exit(127);
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "plume: password_command %s: %s\n", argv[0],
+		fprintf(stderr, "plume: %s %s: %s\n", key, argv[0],
 		    strerror(errno));
 		_exit(127);
 	}
@@ -152,11 +155,11 @@ secret_from_command(const char *const *argv, int timeout_ms, char *err,
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	if (timed_out)
-		snprintf(err, errlen, "password_command %s did not finish "
-		    "within %d ms", argv[0], timeout_ms);
+		snprintf(err, errlen, "%s %s did not finish within %d "
+		    "ms", key, argv[0], timeout_ms);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		snprintf(err, errlen, "password_command %s failed (%s %d)",
-		    argv[0], WIFEXITED(status) ? "exit status" : "signal",
+		snprintf(err, errlen, "%s %s failed (%s %d)", key, argv[0],
+		    WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	else if ((s = first_line(buf, have)) == NULL)
 		snprintf(err, errlen, "out of memory");
