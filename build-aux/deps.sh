@@ -39,7 +39,8 @@
 set -eu
 
 BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
-libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev"
+libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev
+libcurl4-openssl-dev libjansson-dev libgmime-3.0-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
