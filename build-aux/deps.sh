@@ -35,6 +35,9 @@
 #                      (git send-email), libphp-phpmailer, mutt
 #   faketime           moves the queue runner's clock days ahead
 #   strace             fails a submission's Nth write/fsync/rename (-e inject)
+#   curl               an independent HTTP client (and AWS SigV4 signer,
+#                      --aws-sigv4) driving the provider-API test server
+#                      (tests/integration/httpapi.py)
 # valgrind is optional and not installed here.
 set -eu
 
@@ -45,7 +48,7 @@ TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
-libmime-lite-perl git-email libphp-phpmailer mutt faketime strace"
+libmime-lite-perl git-email libphp-phpmailer mutt faketime strace curl"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 

@@ -13,6 +13,7 @@
 #				"1..0 # SKIP") when that server cannot run here
 #   free_port			print a free TCP port on 127.0.0.1
 #   wait_ports [-t SECONDS] PORT...  wait until each accepts connections
+#   wait_portfile PID FILE	wait until server PID wrote its port to FILE
 #   tls_material DIR		test CA and certificates (see below)
 #
 #   postfix_start [MAIN.CF-LINE...]   a private Postfix (root only) with
@@ -167,6 +168,18 @@ for port in map(int, sys.argv[2:]):
                 sys.exit("wait_ports: nothing listens on 127.0.0.1:%d" % port)
             time.sleep(0.05)
 PY
+}
+
+wait_portfile() {	# wait_portfile PID FILE: until the server PID has
+	# written its port to FILE (10 s at most); fails if PID is gone first
+	_wp=0
+	while ! [ -s "$2" ]; do
+		if ! kill -0 "$1" 2>/dev/null || [ $_wp -ge 200 ]; then
+			return 1
+		fi
+		sleep 0.05
+		_wp=$((_wp + 1))
+	done
 }
 
 # ---- certificates ----------------------------------------------------
@@ -527,17 +540,12 @@ fault_start() {	# fault_start SCENARIO [OPTIONS...]
 	    < /dev/null > "$FAULT_DIR/stdout" 2> "$FAULT_DIR/stderr" &
 	FAULT_PID=$!
 	_smtp_fault_pids="$_smtp_fault_pids $FAULT_PID"
-	_fw=0
-	while ! [ -s "$FAULT_DIR/port" ]; do
-		if ! kill -0 "$FAULT_PID" 2>/dev/null || [ $_fw -ge 200 ]; then
-			echo "fault_start: faultsmtp.py $_fs $* did not start:" >&2
-			cat "$FAULT_DIR/stderr" >&2
-			fault_stop
-			return 1
-		fi
-		sleep 0.05
-		_fw=$((_fw + 1))
-	done
+	if ! wait_portfile "$FAULT_PID" "$FAULT_DIR/port"; then
+		echo "fault_start: faultsmtp.py $_fs $* did not start:" >&2
+		cat "$FAULT_DIR/stderr" >&2
+		fault_stop
+		return 1
+	fi
 	FAULT_PORT=$(cat "$FAULT_DIR/port")
 	export FAULT_PORT FAULT_DIR FAULT_PID
 }
