@@ -15,7 +15,9 @@
  *
  *	Backoff grows with the attempts, from queue_min_backoff doubling
  *	up to queue_max_backoff, with up to 10% of jitter so that messages
- *	deferred together do not all come back at once.  A next attempt
+ *	deferred together do not all come back at once.  When the far end
+ *	says when to come back (an HTTP API's Retry-After), that time is
+ *	used instead, capped at queue_max_backoff.  A next attempt
  *	further away than queue_max_backoff can only come from a clock
  *	that went backwards: such a message is due at once.  A message
  *	older than queue_lifetime is not retried: it moves to failed/ with
@@ -62,6 +64,7 @@ size_t
 queue_settle(const struct runtime *rt, struct plume_msg *m, time_t now)
 {
 	size_t pending = 0;
+	time_t asked = 0;
 
 	free(m->last_error);
 	m->last_error = NULL;
@@ -76,6 +79,8 @@ queue_settle(const struct runtime *rt, struct plume_msg *m, time_t now)
 			r->state = RCPT_FAILED;
 		else {
 			pending++;
+			if (r->result.retry_after > asked)
+				asked = r->result.retry_after;
 			if (m->last_error == NULL)
 				m->last_error = xasprintf("<%s>: %d%s%s %s",
 				    r->addr, r->result.code,
@@ -85,6 +90,12 @@ queue_settle(const struct runtime *rt, struct plume_msg *m, time_t now)
 		}
 	}
 	m->next_attempt = queue_next_attempt(rt, m->attempts, now);
+	/* the far end said when (Retry-After): then, but never later than
+	   the longest backoff */
+	if (asked != 0)
+		m->next_attempt = asked <= now ? now + 1 :
+		    asked - now > rt->max_backoff ? now + rt->max_backoff :
+		    asked;
 	return pending;
 }
 
