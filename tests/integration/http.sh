@@ -10,7 +10,7 @@
 # queue (deferred, not retried early, delivered once after), 5xx, a
 # dropped connection, nothing listening, an untrusted certificate; and
 # keep-alive in a queue run, recipients split over requests, secrets
-# never in -v output.
+# never in -v output, proxies (tests/integration/connectproxy.py).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/http-lib.sh"
 
@@ -25,7 +25,7 @@ http_need
 command -v opendkim > /dev/null ||
     { echo "1..0 # SKIP opendkim missing (sh build-aux/deps.sh test)"; exit 0; }
 
-plan 51
+plan 54
 
 # ---- the server, keys, a DKIM key ----------------------------------------
 cat > "$WORK/providers.json" <<'EOF'
@@ -333,6 +333,27 @@ conf "provider = mailgun" "domain = mg.example.org" \
 run_sm "$WORK/msg" -C "$CONF" -v -t
 check "-v: Basic credentials redacted too" \
     sh -c "grep -q 'Authorization: <redacted>' '$WORK/err' && ! grep -q 'TUdLRVk\|MGKEY' '$WORK/err'"
+
+# ---- proxies -------------------------------------------------------------
+"$PY" "$top_srcdir/tests/integration/connectproxy.py" "$WORK/proxy.port" \
+    "$WORK/proxy.log" < /dev/null 2>/dev/null &
+PROXY_PID=$!
+smtp_at_exit "_smtp_kill $PROXY_PID"
+wait_portfile "$PROXY_PID" "$WORK/proxy.port" || exit 1
+PROXY=http://127.0.0.1:$(cat "$WORK/proxy.port")
+conf "provider = sendgrid" "api_key_file = $WORK/sg.key" "proxy = $PROXY"
+run_sm "$WORK/msg" -C "$CONF" -t
+check "proxy key: the request went through the proxy's CONNECT tunnel" \
+    sh -c "[ $RC -eq 0 ] && [ '$(last verdict)' = accepted ] && grep -qx 'CONNECT 127.0.0.1:$HTTPAPI_PORT' '$WORK/proxy.log'"
+: > "$WORK/proxy.log"
+conf "provider = sendgrid" "api_key_file = $WORK/sg.key"
+https_proxy=$PROXY run_sm "$WORK/msg" -C "$CONF" -t
+check "https_proxy in the environment is honoured too" \
+    sh -c "[ $RC -eq 0 ] && grep -qx 'CONNECT 127.0.0.1:$HTTPAPI_PORT' '$WORK/proxy.log'"
+: > "$WORK/proxy.log"
+https_proxy=$PROXY no_proxy=127.0.0.1 run_sm "$WORK/msg" -C "$CONF" -t
+check "... and no_proxy bypasses it" \
+    sh -c "[ $RC -eq 0 ] && [ ! -s '$WORK/proxy.log' ]"
 
 # ---- SES credentials from a shared file, with a session token -------------
 cat > "$WORK/providers2.json" <<'EOF'
