@@ -33,6 +33,12 @@
 #                      PHP mail(), Symfony Mailer, mailx, Email::Sender,
 #                      nodemailer, Ruby's mail gem, MIME::Lite; git-email
 #                      (git send-email), libphp-phpmailer, mutt
+#   cron, bsd-mailx    the two callers that hard-code /usr/sbin/sendmail
+#                      (tests/integration/cron.sh runs them in a private
+#                      mount namespace).  policy-rc.d keeps cron from
+#                      starting; its package enables cron.service for the
+#                      next boot, which is disabled right after installing.
+#                      bsd-mailx pulls in no MTA beyond the postfix above.
 #   faketime           moves the queue runner's clock days ahead
 #   strace             fails a submission's Nth write/fsync/rename (-e inject)
 #   curl               an independent HTTP client (and AWS SigV4 signer,
@@ -48,7 +54,8 @@ TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
-libmime-lite-perl git-email libphp-phpmailer mutt faketime strace curl"
+libmime-lite-perl git-email libphp-phpmailer mutt faketime strace curl cron
+bsd-mailx"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 
@@ -94,7 +101,10 @@ esac
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2
-# opendkim is only a verifier for the tests: never a service at boot
-case " $missing " in
-*" opendkim "*) systemctl disable opendkim > /dev/null 2>&1 || true ;;
-esac
+# opendkim is only a verifier for the tests, and cron the tests' own
+# private daemon: never a service at boot
+for svc in opendkim cron; do
+	case " $missing " in
+	*" $svc "*) systemctl disable "$svc" > /dev/null 2>&1 || true ;;
+	esac
+done

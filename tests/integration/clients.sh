@@ -94,8 +94,6 @@ oem_trial() {
 	    grep -q '^RCPT TO:<$_s>' '$FAULT_DIR/env.$_m' &&
 	    grep -q 'report-type=delivery-status' '$FAULT_DIR/msg.$_m'"
 }
-skip() { T=$((T + 1)); echo "ok $T # SKIP $1"; }
-have() { command -v "$1" > /dev/null 2>&1; }
 
 # ---- PHP mail(): sendmail_path "sendmail -t -i", additional -f --------
 php_mail() {	# php_mail TO: mail() through $SM -t -i

@@ -70,6 +70,14 @@ check() {	# check DESCRIPTION COMMAND...: ok when the command succeeds
 	fi
 }
 diag() { printf '# %s\n' "$*"; }
+skip() {	# skip REASON [N]: N (1) checks skipped, each with REASON
+	_k=${2:-1}
+	while [ "$_k" -gt 0 ]; do
+		T=$((T + 1)) _k=$((_k - 1))
+		echo "ok $T # SKIP $1"
+	done
+}
+have() { command -v "$1" > /dev/null 2>&1; }
 
 # run_sm STDIN-FILE ARGS...: run sendmail, keep rc, stdout, stderr
 run_sm() {
