@@ -6,7 +6,7 @@
 # static build (--enable-static-plugins) working with no plugin directory.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 17
+plan 18
 unset PLUME_CONFIG
 SRC="$WORK/src"
 make -s -C "$top_builddir" distdir distdir="$SRC" > "$WORK/dist.log" 2>&1
@@ -34,6 +34,8 @@ check "plugins installed without .la files" \
 check "public header and sample configs installed, no live config" \
     sh -c "[ -f '$P/include/plume/plugin.h' ] && [ -f '$P/etc/plume/plume.conf.sample' ] && [ -f '$P/etc/plume/conf.d/logfile.conf.sample' ] && [ ! -e '$P/etc/plume/plume.conf' ] && [ -z \"\$(ls '$P/etc/plume/conf.d' | grep -v sample)\" ]"
 check "spool directory created" test -d "$P/var/spool/plume"
+check "man pages, sendmail(8), mailq(1) and newaliases(1) included" \
+    sh -c "cd '$P/share/man' && [ -f man8/plume.8 ] && [ -f man5/plume-http.5 ] && grep -qx '.so man8/plume.8' man8/sendmail.8 && grep -qx '.so man8/plume.8' man1/mailq.1 && grep -qx '.so man8/plume.8' man1/newaliases.1"
 
 "$P/sbin/plume" plugins > "$WORK/out" 2>&1
 check "installed plume finds its plugins with no environment" \
