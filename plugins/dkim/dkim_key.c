@@ -72,6 +72,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "b64.h"
 #include "dkim_key.h"
 #include "dkim_util.h"
 
@@ -592,13 +593,13 @@ dkim_key_public(const struct dkim_key *k)
 			ERR_clear_error();
 			return NULL;
 		}
-		return dkim_b64_encode(raw, rawlen);
+		return b64_encode(raw, rawlen);
 	}
 	if ((n = i2d_PUBKEY(k->pkey, &der)) <= 0) {
 		ERR_clear_error();
 		return NULL;
 	}
-	b64 = dkim_b64_encode(der, (size_t)n);
+	b64 = b64_encode(der, (size_t)n);
 	OPENSSL_free(der);
 	return b64;
 }

@@ -55,6 +55,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "b64.h"
 #include "dkim_sign.h"
 #include "dkim_util.h"
 
@@ -326,7 +327,7 @@ body_hash(const struct plume_host *h, struct plume_msg *m,
 	}
 	dkim_body_final(b);
 	if (hs.failed || EVP_DigestFinal_ex(hs.ctx, md, &mdlen) != 1 ||
-	    (*bh_r = dkim_b64_encode(md, mdlen)) == NULL) {
+	    (*bh_r = b64_encode(md, mdlen)) == NULL) {
 		snprintf(err, errlen, "cannot hash the body");
 		goto out;
 	}
@@ -433,7 +434,7 @@ dkim_sign_msg(const struct plume_host *h, struct plume_msg *m,
 			dstr_free(&f.s);
 			goto out;
 		}
-		b64 = dkim_b64_encode(sig, siglen);
+		b64 = b64_encode(sig, siglen);
 		free(sig);
 		if (b64 == NULL) {
 			dstr_free(&f.s);

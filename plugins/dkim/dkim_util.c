@@ -6,7 +6,7 @@
  *	void dstr_add(s, p, n), dstr_str(s, str), dstr_fmt(s, fmt, ...)
  *	void dstr_free(s), dstr_wipe(s)
  *
- *	char *dkim_b64_encode(p, n)
+ *	(encoding: b64_encode() in plugins/common/b64.c)
  *	unsigned char *dkim_b64_decode(text, len, out_len_r)
  *
  *	bool dkim_domain_ok(name), dkim_selector_ok(name)
@@ -114,18 +114,6 @@ dstr_wipe(struct dstr *s)
 	if (s->p != NULL)
 		OPENSSL_cleanse(s->p, s->cap);
 	dstr_free(s);
-}
-
-char *
-dkim_b64_encode(const unsigned char *p, size_t n)
-{
-	char *out;
-
-	if (n > ((size_t)1 << 30) || (out = malloc(4 * ((n + 2) / 3) + 1)) ==
-	    NULL)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
 }
 
 unsigned char *

@@ -28,7 +28,6 @@ void	 dstr_fmt(struct dstr *, const char *, ...)
 void	 dstr_free(struct dstr *);
 void	 dstr_wipe(struct dstr *);
 
-char	*dkim_b64_encode(const unsigned char *, size_t);
 unsigned char *dkim_b64_decode(const char *, size_t, size_t *);
 
 bool	 dkim_domain_ok(const char *);

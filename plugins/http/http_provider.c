@@ -54,6 +54,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "b64.h"
 #include "http_json.h"
 #include "http_provider.h"
 #include "http_sigv4.h"
@@ -425,17 +426,6 @@ build_sparkpost(struct http_call *c)
 	return body_json(c, j);
 }
 
-static char *
-base64(const char *p, size_t n)
-{
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (out != NULL)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)p,
-		    (int)n);
-	return out;
-}
-
 /* "host" or "host:port" of the base URL, as libcurl sends it. */
 static int
 url_authority(const char *url, char *out, size_t outlen)
@@ -469,7 +459,7 @@ build_ses(struct http_call *c)
 
 	if (msg == NULL)
 		return fail(c, PLUME_TEMPFAIL, "cannot read the message");
-	b64 = base64(msg, len);
+	b64 = b64_encode(msg, len);
 	free(msg);
 	if (b64 == NULL)
 		return fail(c, PLUME_TEMPFAIL, "out of memory");

@@ -63,6 +63,7 @@
 
 #include <plume/plugin.h>
 
+#include "b64.h"
 #include "smtp_conn.h"
 #include "smtp_reply.h"
 #include "secret.h"
@@ -345,16 +346,6 @@ ehlo(struct session *s)
 
 /* ---- authentication -------------------------------------------------- */
 
-static char *
-b64_encode(const unsigned char *p, size_t n)
-{
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (out != NULL)
-		EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
-}
-
 /* Decodes base64 text; NULL if it is not base64. */
 static unsigned char *
 b64_decode(const char *text, size_t *len_r)
@@ -462,7 +453,7 @@ auth_oauth(struct session *s, const char *mech)
 		n = snprintf(raw, cap, "n,a=%s,\001host=%s\001port=%d\001"
 		    "auth=Bearer %s\001\001", s->sm->user, s->c.host,
 		    s->c.port, s->secret);
-	b64 = b64_encode((unsigned char *)raw, (size_t)n);
+	b64 = b64_encode(raw, (size_t)n);
 	OPENSSL_cleanse(raw, cap);
 	free(raw);
 	if (b64 == NULL)
@@ -543,7 +534,7 @@ auth_sasl(struct session *s)
 		goto out;
 	}
 	if (out != NULL) {
-		if ((b64 = b64_encode((const unsigned char *)out,
+		if ((b64 = b64_encode(out,
 		    outlen)) == NULL)
 			goto out;
 		cmd(s, true, "AUTH %s %s", mech, outlen ? b64 : "=");
@@ -576,7 +567,7 @@ auth_sasl(struct session *s)
 			    sasl_errdetail(conn));
 			goto out;
 		}
-		if ((b64 = b64_encode((const unsigned char *)(out ? out : ""),
+		if ((b64 = b64_encode(out ? out : "",
 		    out ? outlen : 0)) == NULL)
 			goto out;
 		cmd(s, true, "%s", b64);
