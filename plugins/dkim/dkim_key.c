@@ -36,6 +36,15 @@
  *	CPU, and every sendmail process loads its keys once.  Anything
  *	else goes to that decoder, so no format is lost.
  *
+ *	Before its first use of OpenSSL in a process, dkim_key_load() and
+ *	dkim_key_generate() name HASH-DRBG over SHA-256 as the default
+ *	random generator (see crypto_setup() below): RSA signing needs
+ *	random numbers for blinding, and OpenSSL's own default, CTR-DRBG,
+ *	costs a sendmail process about 0.36 ms of CPU to set up, nearly all
+ *	of it in fetching the AES ciphers it is built on, against 0.04 ms.
+ *	An OpenSSL configuration that chooses a generator ([random]) still
+ *	decides.
+ *
  *	dkim_key_sign() signs a SHA-256 digest of the canonical header
  *	data: RSASSA-PKCS1-v1_5 with the SHA-256 DigestInfo, or, for
  *	ed25519-sha256, PureEdDSA over the 32 digest octets themselves
@@ -69,6 +78,7 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -90,6 +100,40 @@ ossl_reason(char *buf, size_t len)
 		ERR_error_string_n(e, buf, len);
 	ERR_clear_error();
 	return buf;
+}
+
+/*
+ * Names the default DRBG, once per process, before OpenSSL reads its
+ * configuration file (the first key operation makes it do so).
+ *
+ * HASH-DRBG over SHA-256 is an SP 800-90A generator of the same 256-bit
+ * strength as OpenSSL's default CTR-DRBG over AES-256, seeded from the
+ * same source, and offered by the default and the FIPS providers alike;
+ * the default properties of the configuration (fips=yes) still select
+ * the provider.  What it saves is CTR-DRBG's first fetch of a cipher,
+ * which builds OpenSSL's table of every cipher: about 0.36 ms of the
+ * 0.40 ms a process spends setting up its generator, paid by any
+ * process that signs with RSA (blinding draws random numbers).
+ *
+ * Because the configuration is read afterwards, its [random] section,
+ * if there is one, overrides this choice: an administrator's setting
+ * always wins.  This holds when the dkim plugin is the first code to
+ * use OpenSSL in the process, as with "pipeline = dkim, ..." and the
+ * dkim commands; if a plugin started earlier has already read the
+ * configuration, a [random] section it set would be replaced for this
+ * process by another approved generator.  Once a generator is in use,
+ * OpenSSL refuses the call, which is harmless and ignored.
+ */
+static void
+crypto_setup(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	if (RAND_set_DRBG_type(NULL, "HASH-DRBG", NULL, NULL, "SHA256") != 1)
+		ERR_clear_error();
 }
 
 static int
@@ -421,6 +465,7 @@ dkim_key_load(const char *path, char *err, size_t errlen)
 	size_t len = 0;
 	EVP_PKEY *pkey;
 
+	crypto_setup();
 	if ((text = read_key_file(path, &len, err, errlen)) == NULL)
 		return NULL;
 	if (strstr((const char *)text, "-----BEGIN") != NULL)
@@ -440,6 +485,7 @@ dkim_key_generate(enum dkim_alg alg, int bits, char *err, size_t errlen)
 	EVP_PKEY *pkey;
 	char why[256];
 
+	crypto_setup();
 	if (alg == DKIM_ALG_RSA_SHA256)
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	else

@@ -26,7 +26,7 @@ if [ -n "$skip" ]; then
 	exit 0
 fi
 
-plan 132
+plan 134
 K=$WORK/k
 mkdir -p "$K"
 KEYS=$WORK/keys.txt		# "NAME TXT" per published key
@@ -157,6 +157,26 @@ check "the 1024-bit RFC key is signed with, and warned about" \
 check "the signed message is CRLF throughout" "$PY" -c 'import sys
 d = open(sys.argv[1], "rb").read()
 assert d.count(b"\n") == d.count(b"\r\n") > 10' "$WORK/rfc.out"
+
+# plume names HASH-DRBG as OpenSSL's generator before OpenSSL reads its
+# configuration (dkim_key.c), so a [random] section there still decides:
+# CTR-DRBG named there signs as well; a generator that does not exist
+# makes RSA signing, which draws random numbers for blinding, fail.
+printf 'openssl_conf = init\n[init]\nrandom = rnd\n[rnd]\nrandom = %s\n' \
+    CTR-DRBG > "$WORK/ctr.cnf"
+printf 'openssl_conf = init\n[init]\nrandom = rnd\n[rnd]\nrandom = %s\n' \
+    NO-SUCH-DRBG > "$WORK/nodrbg.cnf"
+OPENSSL_CONF=$WORK/ctr.cnf sign "$TD/rfc8463-message.eml" "$WORK/ctr.out" \
+    --domain example.org --key "$K/rsa.pem" --selector rsa
+verified "OpenSSL's [random] section is honoured: CTR-DRBG named there, RSA signs" \
+    "$WORK/ctr.out" "$PASS1"
+OPENSSL_CONF=$WORK/nodrbg.cnf "$PLUME" -C "$CONF" dkim sign --domain \
+    example.org --key "$K/rsa.pem" --selector rsa \
+    < "$TD/rfc8463-message.eml" > /dev/null 2> "$WORK/nodrbg.err"
+RC=$?
+cat "$WORK/nodrbg.err" >> "$WORK/all.err"
+check "OpenSSL's [random] section is honoured: a generator it names that does not exist stops RSA signing" \
+    sh -c "[ $RC -ne 0 ] && grep -q 'cannot sign' '$WORK/nodrbg.err'"
 
 # ---- a corpus of messages, all four canonicalizations, dual-signed ----
 M=$WORK/m
