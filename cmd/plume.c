@@ -1171,11 +1171,19 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 	if (runtime_ensure_queue(&rt, err, sizeof(err)) == -1)
 		code = fail(EX_CANTCREAT, "%s", err);
 	else {
+		char par[48] = "";
+
 		queue_run(&rt, o, &st);
+		if (st.workers > 1)
+			snprintf(par, sizeof(par), ", %zu workers", st.workers);
 		log_info("queue run: %zu seen, %zu attempted, %zu done, "
-		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt",
+		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt%s",
 		    st.seen, st.attempted, st.done, st.deferred, st.expired,
-		    st.skipped, st.corrupt);
+		    st.skipped, st.corrupt, par);
+		if (st.lost > 0)
+			log_warnx("queue run: %zu worker%s ended abnormally; "
+			    "their messages stay queued", st.lost,
+			    st.lost == 1 ? "" : "s");
 	}
 	runtime_free(&rt);
 	return finish(code);

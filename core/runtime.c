@@ -83,6 +83,9 @@ const struct plume_conf_key global_keys[] = {
 	{ "queue_minfree", PLUME_CONF_SIZE, 0, "0", NULL, 0, 0,
 	    "refuse new mail (exit 75) when the spool's file system has "
 	    "less free space than this" },
+	{ "queue_concurrency", PLUME_CONF_INT, 0, "2", NULL, 1, 64,
+	    "delivery workers of one queue run, each with its own "
+	    "connections (1: one message after another)" },
 	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
 	    "wait before the first retry of a deferred message" },
 	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
@@ -216,6 +219,9 @@ resolve_globals(struct runtime *rt)
 	if (conf_parse_int(runtime_global(rt, "queue_max_per_user"),
 	    &rt->max_per_user) == -1)
 		rt->max_per_user = 0;
+	if (conf_parse_int(runtime_global(rt, "queue_concurrency"),
+	    &rt->concurrency) == -1 || rt->concurrency < 1)
+		rt->concurrency = 1;
 	if (conf_parse_size(runtime_global(rt, "queue_minfree"),
 	    &rt->minfree) == -1)
 		rt->minfree = 0;
@@ -787,7 +793,7 @@ transport_deliver(struct plume_inst *tr, struct plume_msg *m)
 }
 
 void
-runtime_close_sessions(struct runtime *rt)
+runtime_close_sessions(struct runtime *rt, bool keep_failures)
 {
 	for (size_t i = 0; i < rt->ninsts; i++) {
 		struct plume_inst *in = rt->insts[i];
@@ -798,6 +804,8 @@ runtime_close_sessions(struct runtime *rt)
 		    ops->session_close != NULL)
 			ops->session_close(in->state, in->session);
 		in->session = NULL;
+		if (keep_failures)
+			continue;
 		in->session_failed = false;
 		result_clear(&in->session_fail);
 	}

@@ -74,6 +74,7 @@ struct runtime {
 	char	*bounce_copy_to;	/* postmaster copy of reports, or NULL */
 	long long delay_warning;	/* seconds; 0: no warnings */
 	long long max_per_user;		/* queued messages per uid; 0: any */
+	long long concurrency;		/* delivery workers in a queue run */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */
@@ -108,7 +109,9 @@ int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
 /* queue_dir and its tmp/, made on demand (0700 in per-user mode). */
 int	 runtime_ensure_queue(const struct runtime *, char *, size_t);
 void	 runtime_accept(struct runtime *, struct plume_msg *);
-void	 runtime_close_sessions(struct runtime *);
+/* Ends the open transport sessions (a queue run's); keep_failures: the
+   transports that could not open one are still not tried again. */
+void	 runtime_close_sessions(struct runtime *, bool keep_failures);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);
