@@ -3,7 +3,8 @@
 # local sink (Postfix's smtp-sink) over one connection, next to Postfix's
 # smtp-source sending the same number of messages of the same size over
 # one connection to the same sink in the same run (the machine's
-# practical limit); and what queueing costs at submission: a 2 KB
+# practical limit); the same flush with 2 and 4 delivery workers
+# (queue_concurrency); and what queueing costs at submission: a 2 KB
 # message with the relay down (queued, fsyncs included) next to a direct
 # delivery.
 #   sh bench/queue.sh [PATH-TO-BUILD-DIR]      (default: .)
@@ -21,9 +22,16 @@ SINK=$!
 trap 'kill $SINK 2>/dev/null; rm -rf "$W"' EXIT
 sleep 0.3
 mkdir "$W/plugins" && cp "$B/plugins/smtp/.libs/smtp.so" "$W/plugins/"
-conf() {	# conf PORT: a config for the sink (or a dead port)
-	printf 'queue_dir = %s/q\nplugin_dir = %s/plugins\nsyslog = no\npipeline = smtp\n[smtp]\nhost = 127.0.0.1\nport = %s\ntls = none\n' \
-	    "$W" "$W" "$1" > "$W/plume.conf"
+conf() {	# conf PORT [WORKERS]: a config for the sink (or a dead port)
+	printf 'queue_dir = %s/q\nplugin_dir = %s/plugins\nsyslog = no\nqueue_concurrency = %s\npipeline = smtp\n[smtp]\nhost = 127.0.0.1\nport = %s\ntls = none\n' \
+	    "$W" "$W" "${2:-1}" "$1" > "$W/plume.conf"
+}
+enqueue() {
+	i=0
+	while [ $i -lt $N ]; do
+		"$B/plume" sendmail -C "$W/plume.conf" -odq -i b@example.org < "$W/2k"
+		i=$((i + 1))
+	done
 }
 { printf 'From: a@example.org\nTo: b@example.org\nSubject: bench\n\n'
   head -c 1500 /dev/urandom | base64; } > "$W/2k"
@@ -32,15 +40,11 @@ now() { /usr/bin/python3 -c 'import time; print(time.monotonic())'; }
 echo "== queueing $N messages (-odq)"
 conf "$PORT"
 t0=$(now)
-i=0
-while [ $i -lt $N ]; do
-	"$B/plume" sendmail -C "$W/plume.conf" -odq -i b@example.org < "$W/2k"
-	i=$((i + 1))
-done
+enqueue
 t1=$(now)
 echo "  $(ls "$W/q/deferred" | grep -c '\.env$') queued in $(/usr/bin/python3 -c "print('%.2f' % ($t1 - $t0))") s"
 
-echo "== flushing them over one connection"
+echo "== flushing them over one connection (queue_concurrency = 1)"
 t0=$(now)
 "$B/plume" -C "$W/plume.conf" queue flush
 t1=$(now)
@@ -53,6 +57,18 @@ t1=$(now)
 src_rate=$(/usr/bin/python3 -c "print('%.0f' % ($N / ($t1 - $t0)))")
 echo "  smtp-source: $src_rate msg/s"
 echo "  plume / smtp-source: $(/usr/bin/python3 -c "print('%.2f' % ($plume_rate / $src_rate))")"
+
+for w in 2 4; do
+	echo "== the same $N, queue_concurrency = $w (one connection per worker)"
+	conf "$PORT" $w
+	enqueue
+	t0=$(now)
+	"$B/plume" -C "$W/plume.conf" queue flush
+	t1=$(now)
+	left=$(ls "$W/q/deferred" | grep -c '\.env$' || true)
+	echo "  plume, $w workers: $(/usr/bin/python3 -c "print('%.0f' % ($N / ($t1 - $t0)))") msg/s ($left left in the queue)"
+done
+conf "$PORT"
 
 echo "== submission cost, 2 KB: relay down (queued) vs delivered"
 conf "$DEAD"

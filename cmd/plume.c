@@ -511,17 +511,15 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	if (rc == -1)
 		cfgerr = config_error_line(&rt);
 
-	tmpdir = xasprintf("%s/tmp", rt.queue_dir);
-	if (runtime_ensure_dir(rt.queue_dir, 0755, err, sizeof(err)) == -1 ||
-	    runtime_ensure_dir(tmpdir, spool_dir_mode(), err,
-	    sizeof(err)) == -1) {
-		/* a broken config is the news, even when it broke the spool */
+	if (runtime_ensure_queue(&rt, err, sizeof(err)) == -1) {
+		/* a broken config is the news, even when it broke the spool;
+		   a spool the caller cannot write is 73, never a queue made
+		   somewhere else (userconf.c) */
 		if (cfgerr != NULL)
 			code = fail(EX_CONFIG, "%s; the message could not be "
 			    "kept (%s)", cfgerr, err);
 		else
 			code = fail(EX_CANTCREAT, "%s", err);
-		free(tmpdir);
 		free(cfgerr);
 		runtime_free(&rt);
 		return code;
@@ -534,7 +532,6 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		if (statvfs(rt.queue_dir, &vfs) == 0 &&
 		    (long long)vfs.f_bavail * (long long)vfs.f_frsize <
 		    rt.minfree) {
-			free(tmpdir);
 			code = fail(EX_TEMPFAIL, "%s has less than "
 			    "queue_minfree (%lld bytes) free: not accepting "
 			    "mail now", rt.queue_dir, rt.minfree);
@@ -547,6 +544,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	memset(&io, 0, sizeof(io));
 	io.ignore_dots = o->ignore_dots;
 	io.size_limit = rt.size_limit;
+	tmpdir = xasprintf("%s/tmp", rt.queue_dir);
 	io.tmp_dir = tmpdir;
 	ist = bs_current != NULL ? bs_read_message(bs_current, &io, &m, err,
 	    sizeof(err)) : intake_read(STDIN_FILENO, &io, &m, err, sizeof(err));
@@ -1155,7 +1153,7 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 {
 	struct runtime rt;
 	struct run_stats st;
-	char err[512], *tmp;
+	char err[512];
 	int code = EX_OK, lrc;
 
 	lrc = runtime_load(&rt, cfg, explicit_cfg);
@@ -1170,17 +1168,23 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 		return code;
 	}
 	log_set_syslog(rt.syslog);
-	tmp = xasprintf("%s/tmp", rt.queue_dir);
-	if (runtime_ensure_dir(tmp, spool_dir_mode(), err, sizeof(err)) == -1)
+	if (runtime_ensure_queue(&rt, err, sizeof(err)) == -1)
 		code = fail(EX_CANTCREAT, "%s", err);
 	else {
+		char par[48] = "";
+
 		queue_run(&rt, o, &st);
+		if (st.workers > 1)
+			snprintf(par, sizeof(par), ", %zu workers", st.workers);
 		log_info("queue run: %zu seen, %zu attempted, %zu done, "
-		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt",
+		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt%s",
 		    st.seen, st.attempted, st.done, st.deferred, st.expired,
-		    st.skipped, st.corrupt);
+		    st.skipped, st.corrupt, par);
+		if (st.lost > 0)
+			log_warnx("queue run: %zu worker%s ended abnormally; "
+			    "their messages stay queued", st.lost,
+			    st.lost == 1 ? "" : "s");
 	}
-	free(tmp);
 	runtime_free(&rt);
 	return finish(code);
 }
@@ -1582,9 +1586,19 @@ cmd_config(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		    line);
 		free(line);
 	}
-	printf("# effective configuration, from %s\n",
-	    rt.embedded ? "the built-in default (no config file)" :
-	    rt.conf_path);
+	/* which file, and why that one (DESIGN.md, Config; userconf.c) */
+	if (explicit_cfg)
+		printf("# effective configuration, from %s: %s\n",
+		    cfg == env_config ? "PLUME_CONFIG" : "-C", rt.conf_path);
+	else if (rt.embedded)
+		printf("# effective configuration, from the built-in default "
+		    "(no config file %s)\n", SYSCONFDIR "/plume/plume.conf");
+	else
+		printf("# effective configuration, from %s: %s\n",
+		    rt.user_mode ? "user config" : "system config",
+		    rt.conf_path);
+	if (!explicit_cfg && rt.conf_why != NULL)
+		printf("# (%s)\n", rt.conf_why);
 	for (const struct plume_conf_key *k = global_keys; k->name; k++) {
 		const struct conf_entry *e =
 		    conf_entry_find(rt.conf->globals, k->name);

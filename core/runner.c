@@ -26,6 +26,21 @@
  *	Damaged envelopes move to corrupt/ (never deleted, never delivered
  *	in part); envelopes of a newer plume are left alone with a warning;
  *	messages another runner holds are skipped.
+ *
+ *	queue_concurrency workers deliver in parallel: the runner lists the
+ *	queue once and makes the first attempt alone (so a relay that is
+ *	down costs one connection: the workers inherit that it is down),
+ *	closes its sessions, forks the extra workers (it is one itself),
+ *	and every worker takes the next message of the list from a counter
+ *	in shared memory, so each message is handed out once per run; the
+ *	per-message flock still keeps out other runners.  Each worker keeps
+ *	its own transport sessions, so a relay sees at most that many
+ *	connections from one run, each carrying many messages (and a dead
+ *	relay costs one connection per worker).  The counts live in the
+ *	shared memory too, one slot per worker, and are summed at the end.
+ *	A worker that is killed takes nothing with it: its flock vanishes,
+ *	the message it held stays queued for the next run, and the runner
+ *	reports it.  With 1 (or one message due) nothing is forked.
  * DIAGNOSTICS
  *	Log lines per message; counts in struct run_stats.
  */
@@ -37,6 +52,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -350,21 +366,128 @@ queue_trigger(const struct runtime *rt, const char *qid)
 	}
 }
 
+/* What the workers of one run share: the next message of the list to
+   hand out, and a slot of counts per worker. */
+struct run_shared {
+	size_t	 next;
+	struct run_stats st[];
+};
+
+static void
+work(struct runtime *rt, const struct run_opts *o, char **ids, size_t n,
+    struct run_shared *sh, size_t k)
+{
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED)) < n)
+		run_one(rt, o, ids[i], &sh->st[k]);
+}
+
+static void
+stats_add(struct run_stats *to, const struct run_stats *s)
+{
+	to->seen += s->seen;
+	to->attempted += s->attempted;
+	to->done += s->done;
+	to->deferred += s->deferred;
+	to->expired += s->expired;
+	to->skipped += s->skipped;
+	to->corrupt += s->corrupt;
+}
+
+/* nw workers: this process and nw - 1 children.  false when the shared
+   memory cannot be had (the caller then delivers alone). */
+static bool
+run_parallel(struct runtime *rt, const struct run_opts *o, char **ids,
+    size_t n, size_t nw, struct run_stats *st)
+{
+	size_t size = sizeof(struct run_shared) + nw * sizeof(struct run_stats);
+	struct run_shared *sh = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t *pids;
+	size_t k;
+
+	if (sh == MAP_FAILED) {
+		log_warnx("cannot share a queue run between workers: mmap: %s",
+		    strerror(errno));
+		return false;
+	}
+	pids = xcalloc(nw, sizeof(*pids));
+	for (k = 1; k < nw; k++) {
+		if ((pids[k] = fork()) == -1) {
+			log_warnx("cannot start delivery worker %zu: fork: %s",
+			    k + 1, strerror(errno));
+			break;
+		}
+		if (pids[k] == 0) {
+			/* a jitter of its own for the retry times */
+			srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+			work(rt, o, ids, n, sh, k);
+			runtime_close_sessions(rt, false);
+			/* nothing of the parent's (stdio buffers, plugin
+			   shutdown) runs twice */
+			_exit(0);
+		}
+	}
+	st->workers = k;
+	work(rt, o, ids, n, sh, 0);
+	runtime_close_sessions(rt, false);
+	for (size_t j = 1; j < st->workers; j++) {
+		int status;
+
+		while (waitpid(pids[j], &status, 0) == -1 && errno == EINTR)
+			;
+		if (WIFSIGNALED(status) || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) != 0)) {
+			st->lost++;
+			if (WIFSIGNALED(status))
+				log_warnx("delivery worker %zu (pid %ld) was "
+				    "killed by signal %d", j + 1,
+				    (long)pids[j], WTERMSIG(status));
+			else
+				log_warnx("delivery worker %zu (pid %ld) "
+				    "exited %d", j + 1, (long)pids[j],
+				    WEXITSTATUS(status));
+		}
+	}
+	for (k = 0; k < st->workers; k++)
+		stats_add(st, &sh->st[k]);
+	free(pids);
+	munmap(sh, size);
+	return true;
+}
+
 void
 queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 {
 	char **ids;
+	size_t n, i = 0;
 	int lock = runner_lock(rt->queue_dir, LOCK_SH);
 
 	memset(st, 0, sizeof(*st));
 	if (queue_list(rt->queue_dir, QUEUE_DEFERRED, &ids) < 0)
 		log_err("cannot read %s/%s", rt->queue_dir, QUEUE_DEFERRED);
-	for (size_t i = 0; ids[i] != NULL; i++) {
-		run_one(rt, o, ids[i], st);
-		free(ids[i]);
+	for (n = 0; ids[n] != NULL; n++)
+		;
+	st->workers = 1;
+	if (rt->concurrency > 1) {
+		/* the first attempt alone: a relay that is down costs one
+		   connection, and the workers learn it (session_failed) from
+		   this process; its open sessions are closed, never shared */
+		while (i < n && st->attempted == 0)
+			run_one(rt, o, ids[i++], st);
+		runtime_close_sessions(rt, true);
+		if (n - i > 1 && run_parallel(rt, o, ids + i, n - i,
+		    (size_t)rt->concurrency < n - i ? (size_t)rt->concurrency :
+		    n - i, st))
+			i = n;
 	}
+	for (; i < n; i++)
+		run_one(rt, o, ids[i], st);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
 	free(ids);
-	runtime_close_sessions(rt);
+	runtime_close_sessions(rt, false);
 	if (lock != -1)
 		close(lock);
 }

@@ -21,6 +21,8 @@ struct run_opts {
 
 struct run_stats {
 	size_t	 seen, attempted, done, deferred, expired, skipped, corrupt;
+	size_t	 workers;	/* processes that delivered (queue_concurrency) */
+	size_t	 lost;		/* workers that were killed or crashed */
 };
 
 time_t	queue_next_attempt(const struct runtime *, unsigned attempts,

@@ -7,7 +7,9 @@
  *	pipeline, plugin_dir, message_size_limit, syslog.  Their defaults:
  *	hostname from gethostname(2) (no DNS at start-up: a submitter must
  *	not stall on a resolver), domain from /etc/mailname and then the
- *	hostname, queue_dir and plugin_dir compiled in.
+ *	hostname, queue_dir and plugin_dir compiled in; in per-user mode
+ *	(the user's own config, see userconf.c) queue_dir is
+ *	$XDG_STATE_HOME/plume.
  *
  *	Every instance named in pipeline must exist as a section (or be a
  *	bare plugin name with every key at its default), its plugin must
@@ -40,6 +42,8 @@
 #include "log.h"
 #include "message.h"
 #include "runtime.h"
+#include "secure.h"
+#include "userconf.h"
 #include "util.h"
 
 const struct plume_conf_key global_keys[] = {
@@ -79,6 +83,9 @@ const struct plume_conf_key global_keys[] = {
 	{ "queue_minfree", PLUME_CONF_SIZE, 0, "0", NULL, 0, 0,
 	    "refuse new mail (exit 75) when the spool's file system has "
 	    "less free space than this" },
+	{ "queue_concurrency", PLUME_CONF_INT, 0, "2", NULL, 1, 64,
+	    "delivery workers of one queue run, each with its own "
+	    "connections (1: one message after another)" },
 	{ "queue_min_backoff", PLUME_CONF_DURATION, 0, "5m", NULL, 0, 0,
 	    "wait before the first retry of a deferred message" },
 	{ "queue_max_backoff", PLUME_CONF_DURATION, 0, "1h", NULL, 0, 0,
@@ -177,8 +184,16 @@ resolve_globals(struct runtime *rt)
 		rt->domain = xstrdup(rt->hostname);
 
 	e = conf_entry_find(rt->conf->globals, "queue_dir");
-	rt->queue_dir = e != NULL ? conf_resolve_path(e->value, e->file) :
-	    xstrdup(QUEUE_DIR);
+	if (e != NULL)
+		rt->queue_dir = conf_resolve_path(e->value, e->file);
+	else if (!rt->user_mode)
+		rt->queue_dir = xstrdup(QUEUE_DIR);
+	else if ((rt->queue_dir = userconf_state_dir()) == NULL) {
+		/* never the system spool for a user's config */
+		diags_add(&rt->diags, DIAG_ERROR, rt->conf_path, 0, "there is "
+		    "no home directory for the user's queue: set queue_dir");
+		rt->queue_dir = xstrdup("/nonexistent");
+	}
 	rt->plugin_dirs = conf_split_list(runtime_global(rt, "plugin_dir"));
 	for (size_t i = 0; rt->plugin_dirs[i] != NULL; i++)
 		if (e = conf_entry_find(rt->conf->globals, "plugin_dir"), e) {
@@ -204,6 +219,9 @@ resolve_globals(struct runtime *rt)
 	if (conf_parse_int(runtime_global(rt, "queue_max_per_user"),
 	    &rt->max_per_user) == -1)
 		rt->max_per_user = 0;
+	if (conf_parse_int(runtime_global(rt, "queue_concurrency"),
+	    &rt->concurrency) == -1 || rt->concurrency < 1)
+		rt->concurrency = 1;
 	if (conf_parse_size(runtime_global(rt, "queue_minfree"),
 	    &rt->minfree) == -1)
 		rt->minfree = 0;
@@ -390,12 +408,27 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 	char **ids;
 	size_t before;
 
+	char *user = NULL, err[640];
+
 	memset(rt, 0, sizeof(*rt));
 	rt->conf_explicit = explicit_path;
 	rt->self = SBINDIR "/plume";
+	if (path == NULL && !explicit_path &&
+	    (user = userconf_find(&rt->conf_why)) != NULL) {
+		rt->user_mode = true;
+		path = user;
+	}
 	if (path == NULL)
 		path = SYSCONFDIR "/plume/plume.conf";
-	if (!explicit_path && access(path, F_OK) == -1 && errno == ENOENT) {
+	if (rt->user_mode && !userconf_file_ok(path, err, sizeof(err))) {
+		/* not read at all; the built-in default only gives the
+		   message a place in the user's queue (hold/) */
+		rt->conf_path = xstrdup(path);
+		diags_add(&rt->diags, DIAG_ERROR, path, 0, "%s", err);
+		conf_parse_string(embedded_config, "(built-in default)",
+		    &rt->conf, &rt->diags);
+	} else if (!explicit_path && access(path, F_OK) == -1 &&
+	    errno == ENOENT) {
 		rt->embedded = true;
 		conf_parse_string(embedded_config, "(built-in default)",
 		    &rt->conf, &rt->diags);
@@ -403,10 +436,13 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 		rt->conf_path = xstrdup(path);
 		conf_parse_file(path, &rt->conf, &rt->diags);
 	}
+	free(user);
 	conf_validate(rt->conf->globals, global_keys, NULL, DIAG_ERROR,
 	    "global settings", rt->conf->path, 0, &rt->diags);
 	resolve_globals(rt);
 	loader_set_dirs((const char *const *)rt->plugin_dirs);
+	if (rt->user_mode && rt->diags.nerrors == 0)
+		userconf_check(rt->conf, &rt->diags);
 	if (rt->diags.nerrors > 0)
 		return -1;
 
@@ -545,6 +581,7 @@ runtime_free(struct runtime *rt)
 		conf_free(rt->conf);
 	diags_free(&rt->diags);
 	free(rt->conf_path);
+	free(rt->conf_why);
 	free(rt->hostname);
 	free(rt->domain);
 	free(rt->queue_dir);
@@ -592,6 +629,20 @@ fail:
 	snprintf(err, errlen, "cannot create directory %s: %s", dir,
 	    strerror(errno));
 	return -1;
+}
+
+int
+runtime_ensure_queue(const struct runtime *rt, char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s/tmp", rt->queue_dir);
+	int rc;
+
+	/* a user's queue is theirs alone (XDG: base directories 0700) */
+	rc = runtime_ensure_dir(rt->queue_dir, rt->user_mode ? 0700 : 0755,
+	    err, errlen) == -1 || runtime_ensure_dir(tmp, spool_dir_mode(),
+	    err, errlen) == -1 ? -1 : 0;
+	free(tmp);
+	return rc;
 }
 
 /* ---- events and delivery ------------------------------------------- */
@@ -742,7 +793,7 @@ transport_deliver(struct plume_inst *tr, struct plume_msg *m)
 }
 
 void
-runtime_close_sessions(struct runtime *rt)
+runtime_close_sessions(struct runtime *rt, bool keep_failures)
 {
 	for (size_t i = 0; i < rt->ninsts; i++) {
 		struct plume_inst *in = rt->insts[i];
@@ -753,6 +804,8 @@ runtime_close_sessions(struct runtime *rt)
 		    ops->session_close != NULL)
 			ops->session_close(in->state, in->session);
 		in->session = NULL;
+		if (keep_failures)
+			continue;
 		in->session_failed = false;
 		result_clear(&in->session_fail);
 	}

@@ -54,6 +54,8 @@ struct runtime {
 	char	*conf_path;		/* the file read, or NULL */
 	bool	 embedded;		/* no config file: built-in default */
 	bool	 conf_explicit;		/* from -C or PLUME_CONFIG */
+	bool	 user_mode;		/* the user's own config (userconf.c) */
+	char	*conf_why;		/* why this file (not with -C) */
 	const char *self;		/* this binary, for runs it starts */
 	struct diags diags;
 
@@ -72,6 +74,7 @@ struct runtime {
 	char	*bounce_copy_to;	/* postmaster copy of reports, or NULL */
 	long long delay_warning;	/* seconds; 0: no warnings */
 	long long max_per_user;		/* queued messages per uid; 0: any */
+	long long concurrency;		/* delivery workers in a queue run */
 	bool	 syslog;
 
 	struct plume_inst **insts;	/* pipeline order */
@@ -90,8 +93,9 @@ struct delivery_summary {
 extern const struct plume_host host_services;
 extern const struct plume_conf_key global_keys[];
 
-/* Loads the config file (path NULL: the default file, or the embedded
-   default when there is none).  -1 on errors, listed in rt->diags. */
+/* Loads the config file (path NULL: the user's config in per-user mode,
+   else the system file, or the embedded default when there is none).
+   -1 on errors, listed in rt->diags. */
 int	 runtime_load(struct runtime *, const char *path, bool explicit_path);
 int	 runtime_start(struct runtime *);
 void	 runtime_check_all(struct runtime *);
@@ -102,8 +106,12 @@ const char *runtime_default_config(void);
 const char *runtime_global(const struct runtime *, const char *key);
 
 int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
+/* queue_dir and its tmp/, made on demand (0700 in per-user mode). */
+int	 runtime_ensure_queue(const struct runtime *, char *, size_t);
 void	 runtime_accept(struct runtime *, struct plume_msg *);
-void	 runtime_close_sessions(struct runtime *);
+/* Ends the open transport sessions (a queue run's); keep_failures: the
+   transports that could not open one are still not tried again. */
+void	 runtime_close_sessions(struct runtime *, bool keep_failures);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);

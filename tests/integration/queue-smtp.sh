@@ -10,9 +10,11 @@ plan 8
 tls_material "$TLS_DIR"
 CERT="--tls-cert $TLS_DIR/server.pem --tls-key $TLS_DIR/server.key"
 printf 'From: a@example.org\nSubject: queued\n\nbody\n' > "$WORK/msg"
-conf() {
-	write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
-	    "port = $1" "tls_ca_file = $TLS_DIR/ca.pem" "command_timeout = 5s"
+conf() {	# conf PORT [GLOBAL-LINE...]
+	_port=$1
+	shift
+	write_conf "$@" "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
+	    "port = $_port" "tls_ca_file = $TLS_DIR/ca.pem" "command_timeout = 5s"
 }
 
 conf "$(free_port)"
@@ -22,6 +24,8 @@ done
 check "five messages queued" \
     test "$(ls "$QUEUE/deferred" | grep -c '\.env$')" -eq 5
 
+# with the default queue_concurrency (2 workers): the first attempt
+# finds the relay down, and the workers do not try it again
 fault_start greet421 $CERT
 conf "$FAULT_PORT"
 "$SENDMAIL" -C "$CONF" -q
@@ -31,7 +35,7 @@ check "... all five still queued, with the server's words" \
     sh -c "[ \$(ls '$QUEUE/deferred' | grep -c '\.env\$') -eq 5 ] && '$WORK/bin/mailq' -C '$CONF' | grep -c '421 4.3.2' | grep -qx 5"
 
 fault_start ok $CERT
-conf "$FAULT_PORT"
+conf "$FAULT_PORT" "queue_concurrency = 1"
 "$SENDMAIL" -C "$CONF" -q
 check "relay up: all five delivered over one connection, one STARTTLS" \
     sh -c "[ \$(grep -c '\* connect' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(grep -c 'C: STARTTLS' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(ls '$FAULT_DIR' | grep -c '^msg\.') -eq 5 ]"
