@@ -298,8 +298,10 @@ chmod 600 "$WORK/mg.key"
 flush_queue
 
 # ---- sessions, batches, secrets ---------------------------------------------
+# one worker (queue_concurrency = 1): each worker keeps its own connection
 conf "provider = mailgun" "domain = mg.example.org" \
     "api_key_file = $WORK/mg.key"
+sed -i '1i queue_concurrency = 1' "$CONF"
 for i in 1 2 3; do run_sm "$WORK/msg" -C "$CONF" -odq -t; done
 n_before
 "$SENDMAIL" -C "$CONF" -q 2>/dev/null
