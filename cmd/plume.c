@@ -666,6 +666,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			queue_trigger(&rt, m.qid);
 		goto out;
 	}
+	m.dsn_refused = o->errmode == 'm';
 	runtime_deliver(&rt, &m, &sum);
 	if (sum.tempfail > 0) {
 		/* what failed temporarily waits in the queue: exit 0 */

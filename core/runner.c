@@ -206,10 +206,15 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 				which[i] = true;
 			}
 		log_err("%s", why);
-		free(why);
 		/* the sender is told; the message is kept in failed/ */
 		if (bounce_send(rt, &m, which, false, err, sizeof(err)) == -1)
 			log_err("%s", err);
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (which[i])
+				runtime_event(rt, &m, m.sender[0] != '\0' ?
+				    PLUME_EV_BOUNCED : PLUME_EV_FAILED,
+				    m.rcpts[i].addr, NULL, &rep, -1);
+		free(why);
 		free(which);
 		if (queue_update(&it, &m, "expired", err, sizeof(err)) == -1 ||
 		    queue_move(&it, "failed", err, sizeof(err)) == -1)
