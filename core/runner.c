@@ -23,6 +23,10 @@
  *	older than queue_lifetime is not retried: it moves to failed/ with
  *	its recipients marked failed.
  *
+ *	After the queue, every observer with a flush operation (ABI 1.4)
+ *	does the work it kept for the runner (the hook plugin posts its
+ *	spooled webhooks): a submitting process never does it.
+ *
  *	Damaged envelopes move to corrupt/ (never deleted, never delivered
  *	in part); envelopes of a newer plume are left alone with a warning;
  *	messages another runner holds are skipped.
@@ -187,8 +191,11 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		return;
 	}
 	log_set_qid(m.qid);
+	/* queue_next_attempt() adds up to 10% of jitter to the longest
+	   backoff: only beyond that is the clock suspect */
 	if (!selected(o, &m) || (!o->flush && m.next_attempt > now &&
-	    m.next_attempt <= now + rt->max_backoff)) {
+	    m.next_attempt <= now + rt->max_backoff + rt->max_backoff / 10 +
+	    1)) {
 		st->skipped++;
 		goto out;
 	}
@@ -370,6 +377,8 @@ queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 	}
 	free(ids);
 	runtime_close_sessions(rt);
+	/* observers' deferred work (webhook posts), once per run */
+	runtime_flush_observers(rt);
 	if (lock != -1)
 		close(lock);
 }

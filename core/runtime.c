@@ -646,6 +646,41 @@ runtime_event(struct runtime *rt, struct plume_msg *m,
 	free(notes);
 }
 
+/* The observers in the pipeline that keep work for the queue runner
+   (ABI 1.4 flush). */
+static const struct plume_observer_ops *
+flush_ops(const struct plume_inst *in)
+{
+	const struct plume_observer_ops *ops = in->plugin->desc.observer;
+
+	if (!(in->plugin->desc.kinds & PLUME_KIND_OBSERVER) || ops == NULL ||
+	    !in->started || !in->in_pipeline ||
+	    !PLUME_OPS_HAS(ops, struct plume_observer_ops, flush) ||
+	    ops->flush == NULL)
+		return NULL;
+	return ops;
+}
+
+bool
+runtime_wants_flush(const struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++)
+		if (flush_ops(rt->insts[i]) != NULL)
+			return true;
+	return false;
+}
+
+void
+runtime_flush_observers(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		const struct plume_observer_ops *ops = flush_ops(rt->insts[i]);
+
+		if (ops != NULL)
+			ops->flush(rt->insts[i]->state);
+	}
+}
+
 static const char *
 status_word(enum plume_status st)
 {
