@@ -487,6 +487,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	char err[1024], *tmpdir, *user, *gecos, *cfgerr = NULL;
 	int rc, code = EX_OK;
 	bool kept = false;	/* the spool file now belongs to the queue */
+	bool trigger = false;	/* start a detached queue run at the end */
 	char mode;
 	struct aliases aliases;
 	char **local_domains = NULL, **allowed = NULL;
@@ -664,6 +665,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			queue_trigger(&rt, m.qid);
 		goto out;
 	}
+	m.dsn_refused = o->errmode == 'm';
 	runtime_deliver(&rt, &m, &sum);
 	if (sum.tempfail > 0) {
 		/* what failed temporarily waits in the queue: exit 0 */
@@ -683,9 +685,7 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			refused_line(&m, &sum);
 			/* queued mail must not wait for a timer nobody set
 			   up: if no runner is at work, start one */
-			if ((!running_setid() || getuid() == 0) &&
-			    !queue_runner_active(rt.queue_dir))
-				queue_trigger(&rt, NULL);
+			trigger = true;
 		} else
 			code = fail(EX_TEMPFAIL, "%zu of %zu recipients could "
 			    "not be delivered now, and the message could not be "
@@ -715,6 +715,13 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			free(why);
 		}
 	}
+	/* an observer's work for the runner (a webhook post) must not
+	   wait for a timer either, nor slow this process down */
+	if (runtime_wants_flush(&rt))
+		trigger = true;
+	if (trigger && (!running_setid() || getuid() == 0) &&
+	    !queue_runner_active(rt.queue_dir))
+		queue_trigger(&rt, NULL);
 	if (rt.embedded && sum.delivered > 0) {
 		/* the outbox is the built-in transport: mail did not leave */
 		char *line = xasprintf("no config file (%s): message captured "

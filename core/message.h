@@ -78,6 +78,8 @@ struct plume_msg {
 	bool	 filtered;		/* every filter passed: never again */
 	unsigned attempts;		/* delivery attempts so far */
 	bool	 warned;		/* a delay warning was sent */
+	bool	 dsn_refused;		/* -oem: refusals at submission are
+					   reported by a DSN, not the exit */
 	time_t	 next_attempt;
 	char	*last_error;
 	uid_t	 uid;

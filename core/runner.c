@@ -23,6 +23,10 @@
  *	older than queue_lifetime is not retried: it moves to failed/ with
  *	its recipients marked failed.
  *
+ *	After the queue, every observer with a flush operation (ABI 1.4)
+ *	does the work it kept for the runner (the hook plugin posts its
+ *	spooled webhooks): a submitting process never does it.
+ *
  *	Damaged envelopes move to corrupt/ (never deleted, never delivered
  *	in part); envelopes of a newer plume are left alone with a warning;
  *	messages another runner holds are skipped.
@@ -203,8 +207,11 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		return;
 	}
 	log_set_qid(m.qid);
+	/* queue_next_attempt() adds up to 10% of jitter to the longest
+	   backoff: only beyond that is the clock suspect */
 	if (!selected(o, &m) || (!o->flush && m.next_attempt > now &&
-	    m.next_attempt <= now + rt->max_backoff)) {
+	    m.next_attempt <= now + rt->max_backoff + rt->max_backoff / 10 +
+	    1)) {
 		st->skipped++;
 		goto out;
 	}
@@ -222,10 +229,15 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 				which[i] = true;
 			}
 		log_err("%s", why);
-		free(why);
 		/* the sender is told; the message is kept in failed/ */
 		if (bounce_send(rt, &m, which, false, err, sizeof(err)) == -1)
 			log_err("%s", err);
+		for (size_t i = 0; i < m.nrcpt; i++)
+			if (which[i])
+				runtime_event(rt, &m, m.sender[0] != '\0' ?
+				    PLUME_EV_BOUNCED : PLUME_EV_FAILED,
+				    m.rcpts[i].addr, NULL, &rep, -1);
+		free(why);
 		free(which);
 		if (queue_update(&it, &m, "expired", err, sizeof(err)) == -1 ||
 		    queue_move(&it, "failed", err, sizeof(err)) == -1)
@@ -488,6 +500,8 @@ queue_run(struct runtime *rt, const struct run_opts *o, struct run_stats *st)
 		free(ids[i]);
 	free(ids);
 	runtime_close_sessions(rt, false);
+	/* observers' deferred work (webhook posts), once per run */
+	runtime_flush_observers(rt);
 	if (lock != -1)
 		close(lock);
 }

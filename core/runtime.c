@@ -22,8 +22,13 @@
  *	the transport delivers to the recipients the policies let through.
  *	A recipient the transport leaves without a result is a temporary
  *	failure: plume never assumes success.  Observers see accepted,
- *	attempt and one delivered/deferred/failed/throttled event per
- *	recipient; log lines carry the transport's own words.
+ *	attempt and one delivered/deferred/bounced/failed/throttled event
+ *	per recipient; log lines carry the transport's own words.  A
+ *	permanent refusal is "bounced" when the sender is told by a DSN
+ *	(always in a queue run; at submission when other recipients got
+ *	through or with -oem) and "failed" when only the caller's exit
+ *	code tells it: that is known once every recipient has a result, so
+ *	those events wait, with the notes of their attempt, until then.
  * DIAGNOSTICS
  *	Config findings go to rt->diags with file:line.
  */
@@ -667,7 +672,9 @@ runtime_event(struct runtime *rt, struct plume_msg *m,
 	ev.size = msg_size(m);
 	ev.instance = instance;
 	ev.reply = reply;
-	ev.attempt = 1;
+	/* the runner counts the attempt before it starts; a submission
+	   is the first */
+	ev.attempt = m->attempts > 0 ? m->attempts : 1;
 	ev.duration_ms = duration_ms;
 	ev.uid = m->uid;
 	ev.user = m->user;
@@ -688,6 +695,41 @@ runtime_event(struct runtime *rt, struct plume_msg *m,
 		ops->event(in->state, &ev);
 	}
 	free(notes);
+}
+
+/* The observers in the pipeline that keep work for the queue runner
+   (ABI 1.4 flush). */
+static const struct plume_observer_ops *
+flush_ops(const struct plume_inst *in)
+{
+	const struct plume_observer_ops *ops = in->plugin->desc.observer;
+
+	if (!(in->plugin->desc.kinds & PLUME_KIND_OBSERVER) || ops == NULL ||
+	    !in->started || !in->in_pipeline ||
+	    !PLUME_OPS_HAS(ops, struct plume_observer_ops, flush) ||
+	    ops->flush == NULL)
+		return NULL;
+	return ops;
+}
+
+bool
+runtime_wants_flush(const struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++)
+		if (flush_ops(rt->insts[i]) != NULL)
+			return true;
+	return false;
+}
+
+void
+runtime_flush_observers(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		const struct plume_observer_ops *ops = flush_ops(rt->insts[i]);
+
+		if (ops != NULL)
+			ops->flush(rt->insts[i]->state);
+	}
 }
 
 static const char *
@@ -739,6 +781,54 @@ event_of(enum plume_status st)
 {
 	return st == PLUME_OK ? PLUME_EV_DELIVERED : st == PLUME_TEMPFAIL ?
 	    PLUME_EV_DEFERRED : PLUME_EV_FAILED;
+}
+
+/* A permanent refusal whose event waits for the verdict bounced/failed,
+   with the facts (notes) of the attempt that earned it. */
+struct held_event {
+	size_t	 rcpt;
+	const char *instance;
+	long	 ms;
+	struct note *notes;
+	size_t	 nnotes;
+};
+
+static void
+hold_event(struct held_event **held, size_t *nheld, struct plume_msg *m,
+    size_t rcpt, const char *instance, long ms)
+{
+	struct held_event *h;
+
+	*held = xreallocarray(*held, *nheld + 1, sizeof(**held));
+	h = &(*held)[(*nheld)++];
+	h->rcpt = rcpt;
+	h->instance = instance;
+	h->ms = ms;
+	h->nnotes = m->nnotes;
+	h->notes = xcalloc(m->nnotes ? m->nnotes : 1, sizeof(*h->notes));
+	for (size_t i = 0; i < m->nnotes; i++) {
+		h->notes[i].key = xstrdup(m->notes[i].key);
+		h->notes[i].value = xstrdup(m->notes[i].value);
+	}
+}
+
+static void
+release_events(struct runtime *rt, struct plume_msg *m,
+    struct held_event *held, size_t nheld, enum plume_event_type type)
+{
+	for (size_t k = 0; k < nheld; k++) {
+		struct held_event *h = &held[k];
+		struct rcpt *r = &m->rcpts[h->rcpt];
+		struct plume_reply out;
+
+		msg_clear_notes(m);
+		m->notes = h->notes;
+		m->nnotes = h->nnotes;
+		result_to_reply(&r->result, &out);
+		runtime_event(rt, m, type, r->addr, h->instance, &out, h->ms);
+		msg_clear_notes(m);
+	}
+	free(held);
 }
 
 void
@@ -869,6 +959,8 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 	long ms;
 	size_t *pass;
 	size_t npass = 0;
+	struct held_event *held = NULL;
+	size_t nheld = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	sum->all_perm_are_5_1 = true;
@@ -914,7 +1006,10 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			continue;
 		log_rcpt_result(m, r, "(before transport)", 0);
 		result_to_reply(&r->result, &out);
-		if (!(r->verdict.set && r->verdict.status == PLUME_TEMPFAIL))
+		if (r->result.status == PLUME_PERMFAIL)
+			hold_event(&held, &nheld, m, i, NULL, -1);
+		else if (!(r->verdict.set &&
+		    r->verdict.status == PLUME_TEMPFAIL))
 			runtime_event(rt, m, event_of(r->result.status),
 			    r->addr, NULL, &out, -1);
 	}
@@ -948,8 +1043,13 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 
 			log_rcpt_result(m, r, tr->id, ms);
 			result_to_reply(&r->result, &out);
-			runtime_event(rt, m, event_of(r->result.status),
-			    r->addr, tr->id, &out, ms);
+			if (r->result.status == PLUME_PERMFAIL)
+				hold_event(&held, &nheld, m, pass[k], tr->id,
+				    ms);
+			else
+				runtime_event(rt, m, event_of(
+				    r->result.status), r->addr, tr->id, &out,
+				    ms);
 			if (r->result.status == PLUME_TEMPFAIL &&
 			    tr->failover != NULL)
 				pass[nretry++] = pass[k];
@@ -1001,4 +1101,10 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			    r->result.enhanced ? r->result.enhanced : "",
 			    r->result.text ? r->result.text : "");
 	}
+	/* the sender gets a DSN for what was refused: in a queue run
+	   always; at submission when not every recipient was refused (the
+	   exit code cannot speak for some), or with -oem.  Never to <>. */
+	release_events(rt, m, held, nheld, m->sender != NULL &&
+	    m->sender[0] != '\0' && (m->from_queue || m->dsn_refused ||
+	    sum->permfail < m->nrcpt) ? PLUME_EV_BOUNCED : PLUME_EV_FAILED);
 }

@@ -119,6 +119,10 @@ void	 runtime_event(struct runtime *, struct plume_msg *,
 	    enum plume_event_type, const char *rcpt, const char *instance,
 	    const struct plume_reply *, long duration_ms);
 struct plume_inst *runtime_inst_for(struct runtime *, struct plugin *);
+/* ABI 1.4: observers with work for the queue runner; only a queue run
+   calls runtime_flush_observers() */
+bool	 runtime_wants_flush(const struct runtime *);
+void	 runtime_flush_observers(struct runtime *);
 struct plume_inst *runtime_inst_next(struct plume_inst *);
 
 #endif

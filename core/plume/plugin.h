@@ -65,6 +65,10 @@
  *	                 "plume dkim sign".
  *	2026-11-26  1.3  host->inst_next(): a plugin command walks every
  *	                 configured instance of its plugin ("plume dkim check").
+ *	2026-11-26  1.4  observer->flush(): called by the queue runner once
+ *	                 per run, never in a submitting process, for work an
+ *	                 observer keeps for later (the hook plugin's spooled
+ *	                 webhook posts).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -81,7 +85,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		3
+#define PLUME_ABI_MINOR		4
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -410,8 +414,23 @@ struct plume_policy_ops {
 
 struct plume_observer_ops {
 	size_t struct_size;
+	/* Called for every event, in the process where it happens (a
+	   submitter too): it must be quick and never block on the
+	   network. */
 	void (*event)(void *state, const struct plume_event *ev);
+
+	/* ABI 1.4 */
+	/* Optional.  Called by the queue runner once per run, after the
+	   queue, and never in a submitting process: the place for slow
+	   work an observer kept for later (posting spooled webhooks).
+	   A submission that leaves an observer with a flush starts a
+	   detached queue run, as a deferral does. */
+	void (*flush)(void *state);
 };
+
+/* Whether an ops structure a plugin gave has the member m. */
+#define PLUME_OPS_HAS(ops, type, m)					\
+	((ops)->struct_size >= offsetof(type, m) + sizeof((ops)->m))
 
 /*
  * A subcommand: "plume PLUGIN NAME ARGS".  inst is the plugin's first

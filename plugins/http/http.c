@@ -425,6 +425,11 @@ http_deliver(void *state, void *session, struct plume_msg *m)
 	snprintf(relay, sizeof(relay), "%s %s", http_provider_name(
 	    hp->provider), hp->base_url);
 	hp->h->note(m, "relay", relay);
+	/* the facts an observer logs: HTTPS is the only protocol this
+	   transport speaks, and it always verifies the certificate */
+	hp->h->note(m, "tls", "https, certificate verified");
+	hp->h->note(m, "auth", hp->provider == HTTP_SES ? "sigv4" :
+	    hp->provider == HTTP_WEBHOOK ? "webhook" : "api-key");
 	if (hp->max_size > 0 && hp->h->msg_size(m) > hp->max_size) {
 		char text[200];
 
