@@ -79,6 +79,7 @@
 
 #include <plume/plugin.h>
 
+#include "curlsafe.h"
 #include "evjson.h"
 #include "secret.h"
 
@@ -610,15 +611,8 @@ post(struct hook *hk, CURL *c, const char *secret, const char *body,
 		return -1;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, hk->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
-	    strncasecmp(hk->url, "http://", 7) == 0 ? "http" : "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (hk->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, hk->ca_file);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_safe_defaults(c, strncasecmp(hk->url, "http://", 7) == 0 ?
+	    "http" : "https", hk->ca_file);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)hk->post_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "plume-hook/1.0");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);

@@ -2,11 +2,10 @@
  * NAME
  *	http_req.c - one HTTPS request with libcurl
  * DESCRIPTION
- *	HTTPS only (CURLOPT_PROTOCOLS_STR), TLS 1.2 or later, certificate
- *	and host name always verified (libcurl's defaults, set again so no
- *	future default can change them), no redirects followed: a provider
- *	that answers 3xx is misconfigured, and an API key must never follow
- *	a redirect elsewhere.  Proxies come from the instance's proxy key
+ *	HTTPS only, TLS 1.2 or later, certificate and host name always
+ *	verified, no redirects followed (plugins/common/curlsafe.c): a
+ *	provider that answers 3xx is misconfigured, and an API key must
+ *	never follow a redirect elsewhere.  Proxies come from the instance's proxy key
  *	or, without it, libcurl's standard variables (https_proxy,
  *	no_proxy).
  *
@@ -33,6 +32,7 @@
 
 #include <curl/curl.h>
 
+#include "curlsafe.h"
 #include "http_req.h"
 
 struct xfer {
@@ -209,16 +209,9 @@ http_perform(CURL *c, const struct http_opts *o, const struct http_req *q,
 	expect->next = h;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, q->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (o->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+	curl_safe_defaults(c, "https", o->ca_file);
 	if (o->proxy != NULL)
 		curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms :
