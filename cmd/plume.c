@@ -46,6 +46,7 @@
 #include "intake.h"
 #include "loader.h"
 #include "log.h"
+#include "logcmd.h"
 #include "options.h"
 #include "queue.h"
 #include "rfc5322.h"
@@ -1341,6 +1342,31 @@ cmd_queue(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	    "show ID|delete ID|hold ID|release ID");
 }
 
+/*
+ * plume log|stats: the delivery log and the queue, the caller's own
+ * entries unless root.  As for plume queue show, a set-id plume takes
+ * its group up again only here, after the arguments are parsed: the
+ * log and the spool are the group's; what is read comes from the
+ * system config (-C is refused for set-id callers).
+ */
+static int
+cmd_log(const char *cfg, bool explicit_cfg, bool stats, int argc,
+    char **argv)
+{
+	struct runtime rt;
+	char err[1024] = "";
+	int code;
+
+	resume_setid();
+	runtime_load(&rt, cfg, explicit_cfg);
+	code = stats ? logcmd_stats(&rt, argc, argv, err, sizeof(err)) :
+	    logcmd_log(&rt, argc, argv, err, sizeof(err));
+	runtime_free(&rt);
+	if (code != EX_OK && err[0] != '\0')
+		return fail(code, "%s", err);
+	return finish(code);
+}
+
 static int
 sendmail_main(int argc, char **argv, enum sm_mode forced,
     const char *cfg_override, int verbose_add)
@@ -1404,6 +1430,9 @@ usage(FILE *fp)
 	    "  queue list|flush|run           list, flush (now), run (due)\n"
 	    "  queue run --daemon [--interval 5m]  run periodically\n"
 	    "  queue show|delete|hold|release ID  one queued message\n"
+	    "  log ID|Message-ID|address [--json]  a message's history\n"
+	    "  stats [--since 24h] [--by day|domain|relay|status] [--json]\n"
+	    "                                 counts and latencies\n"
 	    "  plugins [-l]                   list available plugins\n"
 	    "  config check                   validate and print the "
 	    "config\n"
@@ -1708,6 +1737,9 @@ plume_main(int argc, char **argv)
 	    (strcmp(args[1], "show") == 0 || strcmp(args[1], "delete") == 0 ||
 	    strcmp(args[1], "hold") == 0 || strcmp(args[1], "release") == 0))
 		suspend_setid();
+	else if (nargs >= 1 && (strcmp(args[0], "log") == 0 ||
+	    strcmp(args[0], "stats") == 0))
+		suspend_setid();
 	else
 		drop_setid();
 	log_open("plume", verbose);
@@ -1739,6 +1771,9 @@ plume_main(int argc, char **argv)
 		rc = mailq(cfg, explicit_cfg);
 	else if (strcmp(args[0], "queue") == 0)
 		rc = cmd_queue(cfg, explicit_cfg, nargs - 1, args + 1);
+	else if (strcmp(args[0], "log") == 0 || strcmp(args[0], "stats") == 0)
+		rc = cmd_log(cfg, explicit_cfg, args[0][0] == 's', nargs - 1,
+		    args + 1);
 	else
 		rc = cmd_plugin(cfg, explicit_cfg, args[0], nargs - 1,
 		    args + 1);
