@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,24 @@ logfile_shutdown(void *state)
 	free(state);
 }
 
+/* Opens the log for appending; a file it creates gets exactly mode,
+   whatever plume's umask (077), so "mode = 0640" lets the group read
+   it ("plume log" for the users of a set-group-id install). */
+static int
+open_log(struct logfile *lf)
+{
+	int fl = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW, fd;
+
+	if ((fd = open(lf->path, fl)) != -1 || errno != ENOENT)
+		return fd;
+	if ((fd = open(lf->path, fl | O_CREAT | O_EXCL, lf->mode)) != -1) {
+		(void)fchmod(fd, (mode_t)lf->mode);
+		return fd;
+	}
+	/* created by another process in between */
+	return errno == EEXIST ? open(lf->path, fl) : -1;
+}
+
 static void
 logfile_event(void *state, const struct plume_event *ev)
 {
@@ -88,8 +107,7 @@ logfile_event(void *state, const struct plume_event *ev)
 	if (line == NULL)
 		return;
 	line[len] = '\n';	/* in place of the NUL: written by length */
-	fd = open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, lf->mode);
+	fd = open_log(lf);
 	if (fd == -1 || write(fd, line, len + 1) != (ssize_t)(len + 1)) {
 		if (!lf->complained)
 			lf->host->log(lf->inst, PLUME_LOG_ERR,
