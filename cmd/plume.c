@@ -203,8 +203,10 @@ sanitize_env(void)
 
 	if (c != NULL && *c != '\0')
 		env_config = xstrdup(c);
-	if (!running_setid())
+	if (!running_setid()) {
+		free(tz);
 		return;
+	}
 	clearenv();
 	setenv("PATH", "/usr/bin:/bin", 1);
 	if (tz != NULL && strchr(tz, '/') == NULL)	/* no file names */
