@@ -185,15 +185,19 @@ limit_conf(struct rl *rl, struct rl_limit *l, const char *key, char tag,
 	l->text = rl->host->conf_string(rl->inst, key);
 	if (l->text == NULL)
 		return 0;
-	if (gcra_parse_rate(l->text, &count, &period, &why) == -1 ||
-	    gcra_limit_set(&l->g, count, period, burst) == -1) {
-		snprintf(err, sizeof(err), "%s = %s: %s", key, l->text,
-		    why);
-		*error_r = err;
-		return -1;
+	if (gcra_parse_rate(l->text, &count, &period, &why) == -1)
+		goto bad;
+	if (gcra_limit_set(&l->g, count, period, burst) == -1) {
+		why = "the burst (by default the count) must be at most "
+		    "1000000: set burst";
+		goto bad;
 	}
 	l->on = true;
 	return 0;
+bad:
+	snprintf(err, sizeof(err), "%s = %s: %s", key, l->text, why);
+	*error_r = err;
+	return -1;
 }
 
 static int

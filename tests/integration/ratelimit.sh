@@ -8,7 +8,11 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 plan 24
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+# ASan wants its runtime first among preloaded libraries; libfaketime
+# comes first here, which is safe for what it wraps (the clocks).  Under
+# make check LeakSanitizer's exit-time stop-the-world aborts in
+# libfaketime's futex wrapper, so leaks are left to PLUME_VALGRIND=1.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0
 export ASAN_OPTIONS
 TZ=UTC
 export TZ
