@@ -50,6 +50,10 @@
  *	fsynced: it survives restarts and crashes of plume, and a power
  *	loss forgets at most the last updates.
  *
+ *	backend = redis runs the same arithmetic in Redis (one Lua script
+ *	per pass, atomic across hosts), falling back to the local file with
+ *	a warning when Redis cannot answer.
+ *
  *	Time is host->now() (seconds), refined to microseconds with
  *	CLOCK_REALTIME when both agree on the second, so a faked clock
  *	(libfaketime) drives the limits.
@@ -73,6 +77,10 @@
 #include <unistd.h>
 
 #include <plume/plugin.h>
+
+#ifdef RL_REDIS
+#include <hiredis/hiredis.h>
+#endif
 
 #include "gcra.h"
 
@@ -116,6 +124,11 @@ struct rl {
 	int64_t	 lock_timeout_ms;
 	uint32_t max_keys;
 	char	*path;		/* the state file, once known */
+	const char *redis_addr;	/* backend = redis: "host:port" or a socket */
+#ifdef RL_REDIS
+	redisContext *redis;	/* kept open for a queue run */
+	bool	 redis_warned;	/* the fall-back was logged */
+#endif
 	/* the mapped table while the lock is held */
 	int	 fd;
 	struct rl_slot *slots;
@@ -144,7 +157,12 @@ static const struct plume_conf_key rl_keys[] = {
 	{ "max_keys", PLUME_CONF_INT, 0, "1024", NULL, 16, 1000000,
 	    "keys the state file holds (128 bytes each)" },
 	{ "lock_timeout", PLUME_CONF_DURATION, 0, "2s", NULL, 1, 60,
-	    "longest wait for the state file's lock; then defer" },
+	    "longest wait for the state file's lock (or Redis); then defer" },
+	{ "backend", PLUME_CONF_ENUM, 0, "local", "local|redis", 0, 0,
+	    "where the counts live: this host's state file, or Redis "
+	    "shared by several hosts" },
+	{ "redis", PLUME_CONF_STRING, 0, "127.0.0.1:6379", NULL, 0, 0,
+	    "backend = redis: HOST:PORT, [IPV6]:PORT or a socket's path" },
 	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
 };
 
@@ -239,6 +257,17 @@ rl_init(const struct plume_host *host, struct plume_inst *inst,
 	rl->lock_timeout_ms = host->conf_number(inst, "lock_timeout", 2) *
 	    1000;
 	rl->max_keys = (uint32_t)host->conf_number(inst, "max_keys", 1024);
+	s = host->conf_string(inst, "backend");
+	if (s != NULL && strcmp(s, "redis") == 0) {
+#ifdef RL_REDIS
+		rl->redis_addr = host->conf_string(inst, "redis");
+#else
+		*error_r = "backend = redis: this ratelimit plugin was built "
+		    "without hiredis (install libhiredis-dev and rebuild), "
+		    "or set backend = local";
+		goto fail;
+#endif
+	}
 	*state_r = rl;
 	return 0;
 fail:
@@ -251,6 +280,10 @@ rl_shutdown(void *state)
 {
 	struct rl *rl = state;
 
+#ifdef RL_REDIS
+	if (rl->redis != NULL)
+		redisFree(rl->redis);
+#endif
 	free(rl->path);
 	free(rl);
 }
@@ -660,6 +693,223 @@ rl_pass(struct rl *rl, struct rl_group *g, size_t ng, int64_t now,
 	return deferred;
 }
 
+#ifdef RL_REDIS
+/*
+ * backend = redis: the same GCRA, run by Redis in one Lua script per
+ * pass, so that every host sharing the server sees one count.  KEYS
+ * holds two keys per group (messages, recipients); ARGV: now (us),
+ * "all" (reject: take nothing unless everything fits) or "some", T and
+ * tau of each limit (T = 0: the limit is off), then each group's want.
+ * Returns per group {taken, next_us}.  TATs are integers of
+ * microseconds (below 2^53: exact in Lua's doubles), stored with a
+ * PX expiry at the TAT, so Redis forgets a key exactly when it carries
+ * no information.  The time is the client's (host->now()): hosts
+ * sharing a limit keep their clocks in step (NTP).
+ */
+static const char rl_lua[] =
+"local now = tonumber(ARGV[1])\n"
+"local all = ARGV[2] == 'all'\n"
+"local Tm, um, Tr, ur = tonumber(ARGV[3]), tonumber(ARGV[4]),\n"
+"    tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+"local function avail(T, u, tat)\n"
+"  local room = u + T - (math.max(tat, now) - now)\n"
+"  if room < T then return 0 end\n"
+"  return math.floor(room / T)\n"
+"end\n"
+"local out, newm, newr, short = {}, {}, {}, 0\n"
+"for i = 1, #KEYS / 2 do\n"
+"  local want = tonumber(ARGV[6 + i])\n"
+"  local tm = tonumber(redis.call('GET', KEYS[2 * i - 1]) or now)\n"
+"  local tr = tonumber(redis.call('GET', KEYS[2 * i]) or now)\n"
+"  local k = want\n"
+"  if Tm > 0 and avail(Tm, um, tm) < 1 then k = 0 end\n"
+"  if Tr > 0 and k > 0 then k = math.min(k, avail(Tr, ur, tr)) end\n"
+"  if k > 0 then\n"
+"    if Tm > 0 then tm = math.max(tm, now) + Tm; newm[i] = tm end\n"
+"    if Tr > 0 then tr = math.max(tr, now) + k * Tr; newr[i] = tr end\n"
+"  end\n"
+"  local nx = now\n"
+"  if Tm > 0 then nx = math.max(nx, tm - um) end\n"
+"  if Tr > 0 then nx = math.max(nx, tr - ur) end\n"
+"  out[#out + 1] = k\n"
+"  out[#out + 1] = nx\n"
+"  short = short + want - k\n"
+"end\n"
+"if all and short > 0 then return out end\n"
+"for i = 1, #KEYS / 2 do\n"
+"  for j, t in pairs({newm[i] or false, newr[i] or false}) do\n"
+"    if t and t > now then\n"
+"      redis.call('SET', KEYS[2 * i - 2 + j], string.format('%.0f', t),\n"
+"          'PX', math.ceil((t - now) / 1000))\n"
+"    end\n"
+"  end\n"
+"end\n"
+"return out\n";
+
+#define RL_ARGS(ng)	(9 + 3 * (ng))
+
+static redisContext *
+redis_connect(struct rl *rl, const char **why_r)
+{
+	struct timeval tv = { (time_t)(rl->lock_timeout_ms / 1000),
+	    (suseconds_t)(rl->lock_timeout_ms % 1000) * 1000 };
+	const char *a = rl->redis_addr, *colon = strrchr(a, ':');
+	char host[256];
+	redisContext *c;
+	long port = 6379;
+	size_t hl;
+
+	if (a[0] == '/')
+		c = redisConnectUnixWithTimeout(a, tv);
+	else {
+		if (colon != NULL && (a[0] != '[' || colon[-1] == ']')) {
+			port = strtol(colon + 1, NULL, 10);
+			hl = (size_t)(colon - a);
+		} else
+			hl = strlen(a);
+		if (a[0] == '[' && hl >= 2 && a[hl - 1] == ']')
+			a++, hl -= 2;
+		if (hl >= sizeof(host) || port <= 0 || port > 65535) {
+			*why_r = "redis: expected HOST:PORT";
+			return NULL;
+		}
+		memcpy(host, a, hl);
+		host[hl] = '\0';
+		c = redisConnectWithTimeout(host, (int)port, tv);
+	}
+	if (c == NULL || c->err) {
+		*why_r = c != NULL ? c->errstr : "out of memory";
+		if (c != NULL) {
+			static char err[128];
+
+			snprintf(err, sizeof(err), "%s", c->errstr);
+			*why_r = err;
+			redisFree(c);
+		}
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	return c;
+}
+
+/* One pass through Redis; -1 (with why_r) when Redis cannot answer. */
+static int
+redis_pass(struct rl *rl, struct rl_group *g, size_t ng, int64_t now,
+    size_t *deferred_r, const char **why_r)
+{
+	const char *name = rl->host->instance_name(rl->inst);
+	size_t argc = 0, nk = 0, *len, *gi;
+	const char **argv;
+	char **own, num[6][24];
+	redisReply *r;
+	int rc = -1;
+
+	if (name == NULL || *name == '\0')
+		name = "default";
+	if (rl->redis == NULL && (rl->redis = redis_connect(rl, why_r)) ==
+	    NULL)
+		return -1;
+	/* EVAL, script, key count, 2 keys a group, 6 numbers, a want a
+	   group; own[] is indexed as argv[] */
+	argv = calloc(RL_ARGS(ng), sizeof(*argv));
+	len = calloc(RL_ARGS(ng), sizeof(*len));
+	own = calloc(RL_ARGS(ng), sizeof(*own));
+	gi = calloc(ng + 1, sizeof(*gi));
+	if (argv == NULL || len == NULL || own == NULL || gi == NULL) {
+		*why_r = "out of memory";
+		goto out;
+	}
+	argv[argc++] = "EVAL";
+	argv[argc++] = rl_lua;
+	argc++;			/* the number of keys, below */
+	for (size_t i = 0; i < ng; i++) {
+		if (g[i].admitted == g[i].n)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			size_t n = strlen(name) + strlen(g[i].key) + 32;
+
+			if ((own[argc] = malloc(n)) == NULL) {
+				*why_r = "out of memory";
+				goto out;
+			}
+			snprintf(own[argc], n, "plume:ratelimit:%s:%c %s", name,
+			    k == 0 ? 'm' : 'r', g[i].key);
+			argv[argc] = own[argc];
+			argc++;
+		}
+		gi[nk++] = i;
+	}
+	snprintf(num[0], sizeof(num[0]), "%zu", 2 * nk);
+	argv[2] = num[0];
+	snprintf(num[1], sizeof(num[1]), "%lld", (long long)now);
+	argv[argc++] = num[1];
+	argv[argc++] = rl->action == ACT_REJECT ? "all" : "some";
+	snprintf(num[2], sizeof(num[2]), "%lld", rl->msgs.on ?
+	    (long long)rl->msgs.g.interval_us : 0LL);
+	snprintf(num[3], sizeof(num[3]), "%lld", rl->msgs.on ?
+	    (long long)rl->msgs.g.tolerance_us : 0LL);
+	snprintf(num[4], sizeof(num[4]), "%lld", rl->rcpts.on ?
+	    (long long)rl->rcpts.g.interval_us : 0LL);
+	snprintf(num[5], sizeof(num[5]), "%lld", rl->rcpts.on ?
+	    (long long)rl->rcpts.g.tolerance_us : 0LL);
+	for (int k = 2; k < 6; k++)
+		argv[argc++] = num[k];
+	for (size_t i = 0; i < nk; i++) {
+		if ((own[argc] = malloc(24)) == NULL) {
+			*why_r = "out of memory";
+			goto out;
+		}
+		snprintf(own[argc], 24, "%zu", g[gi[i]].n - g[gi[i]].admitted);
+		argv[argc] = own[argc];
+		argc++;
+	}
+	for (size_t i = 0; i < argc; i++)
+		len[i] = strlen(argv[i]);
+	r = redisCommandArgv(rl->redis, (int)argc, argv, len);
+	if (r == NULL) {
+		static char err[128];
+
+		snprintf(err, sizeof(err), "%s", rl->redis->errstr);
+		*why_r = err;
+		redisFree(rl->redis);
+		rl->redis = NULL;
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * nk) {
+		static char err[256];
+
+		snprintf(err, sizeof(err), "unexpected reply%s%.*s",
+		    r->type == REDIS_REPLY_ERROR ? ": " : "",
+		    r->type == REDIS_REPLY_ERROR ? (int)r->len : 0,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "");
+		*why_r = err;
+		freeReplyObject(r);
+		goto out;
+	}
+	*deferred_r = 0;
+	for (size_t i = 0; i < nk; i++) {
+		struct rl_group *x = &g[gi[i]];
+		long long k = r->element[2 * i]->integer;
+
+		if (k < 0 || (size_t)k > x->n - x->admitted)
+			k = 0;
+		x->admitted += (size_t)k;
+		x->next_us = r->element[2 * i + 1]->integer;
+		*deferred_r += x->n - x->admitted;
+	}
+	freeReplyObject(r);
+	rc = 0;
+out:
+	for (size_t i = 0; own != NULL && i < RL_ARGS(ng); i++)
+		free(own[i]);
+	free(own);
+	free(argv);
+	free(len);
+	free(gi);
+	return rc;
+}
+#endif
+
 static void
 describe(struct rl *rl, const struct rl_group *g, char *buf, size_t len)
 {
@@ -719,6 +969,21 @@ rl_check(void *state, struct plume_msg *m)
 		if (oom)
 			break;
 		now = rl_now_us(rl);
+#ifdef RL_REDIS
+		if (rl->redis_addr != NULL) {
+			const char *rwhy = NULL;
+
+			if (redis_pass(rl, g, ng, now, &deferred, &rwhy) == 0)
+				goto passed;
+			/* a shared limit is better kept locally than not at
+			   all: this host's share of it, on its own file */
+			if (!rl->redis_warned)
+				h->log(rl->inst, PLUME_LOG_WARNING, "redis %s: "
+				    "%s; using this host's local state",
+				    rl->redis_addr, rwhy);
+			rl->redis_warned = true;
+		}
+#endif
 		if (rl_open(rl, true, now) == -1) {
 			lockfail = true;
 			h->log(rl->inst, errno == ETIMEDOUT ? PLUME_LOG_WARNING :
@@ -737,6 +1002,9 @@ rl_check(void *state, struct plume_msg *m)
 			rl_pass(rl, g, ng, now, true);
 		}
 		rl_close(rl);
+#ifdef RL_REDIS
+passed:
+#endif
 		if (deferred == 0 || rl->action != ACT_WAIT)
 			break;
 		/* wait for the earliest group that can go */
@@ -840,6 +1108,11 @@ rl_cmd_show(const struct plume_host *h, struct plume_inst *in, int argc,
 		    rl->msgs.on || rl->rcpts.on ? "" : "-",
 		    scope_names[rl->scope], rl->action == ACT_DEFER ? "defer" :
 		    rl->action == ACT_WAIT ? "wait" : "reject");
+		if (rl->redis_addr != NULL)
+			printf("  backend redis %s (keys plume:ratelimit:%s:*); "
+			    "the local table below is the fall-back\n",
+			    rl->redis_addr, *h->instance_name(in) != '\0' ?
+			    h->instance_name(in) : "default");
 		if (rl_open(rl, false, now) == -1) {
 			if (errno != ENOENT) {
 				printf("  %s: %s\n", rl->path ? rl->path :

@@ -3,11 +3,12 @@
 # then deferral with the right next attempt, independent scopes (two
 # senders, two Unix users), reject -> 75 and 451 in -bs, the queue runner
 # held to the limit while a fake clock steps on, and 200 concurrent
-# submitters against one limit.  Time is libfaketime's frozen clock: no
+# submitters against one limit; backend = redis shared by two "hosts"
+# (a private redis-server on loopback).  Time is libfaketime's frozen clock: no
 # test sleeps.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 24
+plan 27
 # ASan wants its runtime first among preloaded libraries; libfaketime
 # comes first here, which is safe for what it wraps (the clocks).  Under
 # make check LeakSanitizer's exit-time stop-the-world aborts in
@@ -17,13 +18,13 @@ export ASAN_OPTIONS
 TZ=UTC
 export TZ
 if [ ! -e "$PLUGINS/ratelimit.so" ]; then
-	skip "the ratelimit plugin is not built" 24
+	skip "the ratelimit plugin is not built" 27
 	exit 0
 fi
 if ! have faketime ||
     ! faketime -f '2026-01-01 00:00:00' "$PLUME" --version > /dev/null 2>&1
 then
-	skip "faketime is missing or cannot preload plume" 24
+	skip "faketime is missing or cannot preload plume" 27
 	exit 0
 fi
 
@@ -55,7 +56,8 @@ hold_runner() {
 	HOLD=$!
 	while flock -n -x "$QUEUE/runner.lock" true 2>/dev/null; do :; done
 }
-trap '[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null; rm -rf "$WORK"' EXIT INT TERM
+trap '[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null
+    [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT INT TERM
 printf 'From: a@example.org\nSubject: rate\n\nhi\n' > "$WORK/msg"
 chmod 644 "$WORK/msg"
 
@@ -207,6 +209,61 @@ done
 at 0 "$PLUME" -C "$CONF" queue flush > /dev/null 2>&1
 check "plume queue flush (every message, due or not) still sends only 3" \
     sh -c "[ $(delivered) -eq 3 ] && [ $(deferred) -eq 3 ]"
+
+# ---- backend = redis: two hosts, one limit ----------------------------
+# A private redis-server on loopback (never the system one); two "hosts"
+# are two configs with their own queue and state directories.
+REDIS_PID=
+if ! have redis-server || ! have redis-cli; then
+	skip "redis-server is not installed" 3
+else
+	RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p "$WORK/redis"
+	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
+	    --appendonly no --dir "$WORK/redis" > "$WORK/redis/log" 2>&1 &
+	REDIS_PID=$!
+	i=0
+	until redis-cli -p "$RPORT" ping > /dev/null 2>&1 || [ $i -ge 100 ]; do
+		sleep 0.05	# the server starting, not a clock under test
+		i=$((i + 1))
+	done
+	for h in a b; do
+		rm -rf "$WORK/q$h"
+		printf 'queue_dir = %s/q%s\nplugin_dir = %s\nsyslog = no\npipeline = ratelimit:prov, outbox\n[ratelimit "prov"]\nmessages = 3/minute\nbackend = redis\nredis = 127.0.0.1:%s\n' \
+		    "$WORK" "$h" "$PLUGINS" "$RPORT" > "$WORK/$h.conf"
+	done
+	if at 0 "$PLUME" -C "$WORK/a.conf" ratelimit show 2>&1 |
+	    grep -q 'built without hiredis'; then
+		skip "ratelimit was built without hiredis" 3
+	else
+		rcs=
+		for h in a b a b b; do
+			at 0 "$SENDMAIL" -C "$WORK/$h.conf" "$h@example.net" \
+			    < "$WORK/msg" > /dev/null 2>> "$WORK/rerr"
+			rcs="$rcs$?"
+		done
+		n=$(cat "$WORK"/q?/outbox/new/* 2>/dev/null | grep -c '^Envelope-To')
+		q=$(ls "$WORK"/q?/deferred 2>/dev/null | grep -c '\.env$')
+		check "redis: two hosts share 3/minute: 3 of 5 sent, 2 queued for T0+20 s" \
+		    sh -c "[ '$rcs' = 00000 ] && [ $n -eq 3 ] && [ $q -eq 2 ] &&
+		    [ \"\$(grep -h '^next_attempt' '$WORK'/q?/deferred/*.env |
+		    sort -u)\" = 'next_attempt $((T0 + 20))' ] && [ ! -s '$WORK/rerr' ]"
+		check "... the key in Redis: TAT T0+60 s, expiring with it" \
+		    sh -c "[ \"\$(redis-cli -p $RPORT get 'plume:ratelimit:prov:m ')\" = \
+		    $(((T0 + 60) * 1000000)) ] &&
+		    [ \$(redis-cli -p $RPORT pttl 'plume:ratelimit:prov:m ') -gt 0 ]"
+		kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
+		REDIS_PID=
+		at 0 "$SENDMAIL" -v -C "$WORK/a.conf" a2@example.net \
+		    < "$WORK/msg" > /dev/null 2> "$WORK/rerr"
+		rc=$?
+		check "... Redis down: host a falls back to its local state, with a warning" \
+		    sh -c "[ $rc -eq 0 ] && grep -q 'redis 127.0.0.1:$RPORT: .*using this host.s local state' '$WORK/rerr' &&
+		    [ -s '$WORK/qa/state/ratelimit/prov.tat' ]"
+	fi
+	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+fi
 
 # ---- 200 concurrent submitters, 50/hour --------------------------------
 # On the real clock: a frozen one would give every process the same
