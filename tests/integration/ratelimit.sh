@@ -56,7 +56,9 @@ hold_runner() {
 	HOLD=$!
 	while flock -n -x "$QUEUE/runner.lock" true 2>/dev/null; do :; done
 }
+HOLDS=
 trap '[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null
+    for p in $HOLDS; do kill "$p" 2>/dev/null; done
     [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT INT TERM
 printf 'From: a@example.org\nSubject: rate\n\nhi\n' > "$WORK/msg"
 chmod 644 "$WORK/msg"
@@ -229,6 +231,12 @@ else
 	done
 	for h in a b; do
 		rm -rf "$WORK/q$h"
+		mkdir -p "$WORK/q$h"
+		# as for $QUEUE: no detached runner of the submissions' own
+		( exec 9> "$WORK/q$h/runner.lock"; flock -s 9; exec sleep 3600 ) \
+		    > /dev/null 2>&1 &
+		HOLDS="$HOLDS $!"
+		while flock -n -x "$WORK/q$h/runner.lock" true; do :; done
 		printf 'queue_dir = %s/q%s\nplugin_dir = %s\nsyslog = no\npipeline = ratelimit:prov, outbox\n[ratelimit "prov"]\nmessages = 3/minute\nbackend = redis\nredis = 127.0.0.1:%s\n' \
 		    "$WORK" "$h" "$PLUGINS" "$RPORT" > "$WORK/$h.conf"
 	done
@@ -247,7 +255,8 @@ else
 		check "redis: two hosts share 3/minute: 3 of 5 sent, 2 queued for T0+20 s" \
 		    sh -c "[ '$rcs' = 00000 ] && [ $n -eq 3 ] && [ $q -eq 2 ] &&
 		    [ \"\$(grep -h '^next_attempt' '$WORK'/q?/deferred/*.env |
-		    sort -u)\" = 'next_attempt $((T0 + 20))' ] && [ ! -s '$WORK/rerr' ]"
+		    sort -u)\" = 'next_attempt $((T0 + 20))' ] &&
+		    { [ ! -s '$WORK/rerr' ] || { cat '$WORK/rerr'; false; }; }"
 		check "... the key in Redis: TAT T0+60 s, expiring with it" \
 		    sh -c "[ \"\$(redis-cli -p $RPORT get 'plume:ratelimit:prov:m ')\" = \
 		    $(((T0 + 60) * 1000000)) ] &&
