@@ -39,7 +39,11 @@
 #                      starting; its package enables cron.service for the
 #                      next boot, which is disabled right after installing.
 #                      bsd-mailx pulls in no MTA beyond the postfix above.
-#   faketime           moves the queue runner's clock days ahead
+#   faketime           moves the queue runner's clock days ahead (and
+#                      freezes it for the rate-limit tests)
+#   redis-server       the shared rate-limit backend (ratelimit.sh starts
+#                      its own on loopback); its service is disabled right
+#                      after installing
 #   strace             fails a submission's Nth write/fsync/rename (-e inject)
 #   curl               an independent HTTP client (and AWS SigV4 signer,
 #                      --aws-sigv4) driving the provider-API test server
@@ -49,13 +53,13 @@ set -eu
 
 BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
 libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev
-libcurl4-openssl-dev libjansson-dev libgmime-3.0-dev"
+libcurl4-openssl-dev libjansson-dev libgmime-3.0-dev libhiredis-dev"
 TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail
 libmime-lite-perl git-email libphp-phpmailer mutt faketime strace curl cron
-bsd-mailx"
+bsd-mailx redis-server"
 
 BENCH="msmtp hyperfine time postfix python3 python3-dkim opendkim"
 
@@ -101,9 +105,9 @@ esac
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2
-# opendkim is only a verifier for the tests, and cron the tests' own
-# private daemon: never a service at boot
-for svc in opendkim cron; do
+# opendkim is only a verifier for the tests, cron and redis-server the
+# tests' own private daemons: never a service at boot
+for svc in opendkim cron redis-server; do
 	case " $missing " in
 	*" $svc "*) systemctl disable "$svc" > /dev/null 2>&1 || true ;;
 	esac

@@ -204,8 +204,10 @@ sanitize_env(void)
 
 	if (c != NULL && *c != '\0')
 		env_config = xstrdup(c);
-	if (!running_setid())
+	if (!running_setid()) {
+		free(tz);
 		return;
+	}
 	clearenv();
 	setenv("PATH", "/usr/bin:/bin", 1);
 	if (tz != NULL && strchr(tz, '/') == NULL)	/* no file names */
@@ -668,7 +670,12 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	}
 	m.dsn_refused = o->errmode == 'm';
 	runtime_deliver(&rt, &m, &sum);
-	if (sum.tempfail > 0) {
+	if (m.refused.set && sum.tempfail > 0) {
+		/* a policy (action = reject) refused it for now: the caller
+		   keeps the message and tries again; nothing is queued */
+		code = fail(EX_TEMPFAIL, "refused for now: %s",
+		    m.refused.text ? m.refused.text : "by a policy");
+	} else if (sum.tempfail > 0) {
 		/* what failed temporarily waits in the queue: exit 0 */
 		m.attempts = 1;
 		queue_settle(&rt, &m, time(NULL));

@@ -320,6 +320,19 @@ h_set_verdict(struct plume_msg *m, size_t i, const struct plume_reply *r)
 }
 
 static void
+h_msg_refuse(struct plume_msg *m, const struct plume_reply *r)
+{
+	struct plume_reply t = *r;
+
+	/* a refusal is temporary by definition: the caller may try again */
+	t.status = PLUME_TEMPFAIL;
+	if (t.code < 400 || t.code > 499)
+		t.code = 451;
+	if (!m->refused.set)
+		result_set(&m->refused, &t);
+}
+
+static void
 h_note(struct plume_msg *m, const char *key, const char *value)
 {
 	msg_note(m, key, value);
@@ -446,4 +459,5 @@ const struct plume_host host_services = {
 	.msg_read = h_msg_read,
 	.msg_free = h_msg_free,
 	.inst_next = runtime_inst_next,
+	.msg_refuse = h_msg_refuse,
 };

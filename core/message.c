@@ -102,6 +102,7 @@ msg_free(struct plume_msg *m)
 		result_clear(&m->rcpts[i].verdict);
 	}
 	free(m->rcpts);
+	result_clear(&m->refused);
 	free(m->active);
 	for (size_t i = 0; i < m->nhdr; i++)
 		free(m->hdrs[i].raw);

@@ -85,6 +85,7 @@ struct plume_msg {
 	uid_t	 uid;
 	char	*user;
 	time_t	 arrival;
+	struct result refused;		/* host->msg_refuse(), this attempt */
 
 	/* The recipients the current plugin call is about (a route, or
 	   those a policy let through), as indexes into rcpts; NULL: all. */

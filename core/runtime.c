@@ -969,20 +969,38 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
 	runtime_accept(rt, m);
 
-	/* policies: a verdict per recipient */
-	for (size_t i = 0; i < rt->ninsts; i++) {
+	/* policies: a verdict per recipient still to deliver (one a
+	   filter failed is not counted against a rate limit) */
+	pass = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*pass));
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (!m->rcpts[i].result.set)
+			pass[npass++] = i;
+	result_clear(&m->refused);
+	for (size_t i = 0; i < rt->ninsts && npass > 0; i++) {
 		struct plume_inst *in = rt->insts[i];
 		const struct plume_policy_ops *ops = in->plugin->desc.policy;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_POLICY) ||
 		    ops == NULL || ops->check == NULL || !in->in_pipeline)
 			continue;
+		m->active = pass;
+		m->nactive = npass;
 		ops->check(in->state, m);
+		m->active = NULL;
+		m->nactive = 0;
 	}
-	pass = xcalloc(m->nrcpt, sizeof(*pass));
+	npass = 0;
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->rcpts[i];
 
+		/* a policy refused the whole message: every recipient */
+		if (m->refused.set && !r->result.set) {
+			struct plume_reply v;
+
+			result_to_reply(&m->refused, &v);
+			result_clear(&r->verdict);
+			result_set(&r->verdict, &v);
+		}
 		if (r->verdict.set && r->verdict.status != PLUME_OK &&
 		    !r->result.set) {
 			struct plume_reply v;

@@ -69,6 +69,9 @@
  *	                 per run, never in a submitting process, for work an
  *	                 observer keeps for later (the hook plugin's spooled
  *	                 webhook posts).
+ *	2026-11-26  1.5  host->msg_refuse(): a policy refuses a whole message
+ *	                 for now (exit 75, 4xx in -bs, nothing queued);
+ *	                 policies see only the recipients still to deliver.
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -85,7 +88,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		4
+#define PLUME_ABI_MINOR		5
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -366,6 +369,17 @@ struct plume_host {
 	   is the plugin's first; instances so found are configured, not
 	   started (their init() has not run). */
 	struct plume_inst *(*inst_next)(struct plume_inst *);
+
+	/* ABI 1.5 */
+	/*
+	 * For a policy: refuses the whole message for now with reply (a
+	 * 4xx; its retry_after is kept).  At submission nothing is queued
+	 * and the caller gets a temporary failure (sendmail exits 75; -bs
+	 * answers 451 after DATA), so the caller decides whether to try
+	 * again.  In a queue run it is a deferral of every recipient
+	 * until retry_after, as a TEMPFAIL verdict would be.
+	 */
+	void (*msg_refuse)(struct plume_msg *, const struct plume_reply *);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)
@@ -408,7 +422,9 @@ struct plume_filter_ops {
 struct plume_policy_ops {
 	size_t struct_size;
 	/* Gives verdicts with host->set_verdict(); a recipient without
-	   one is accepted. */
+	   one is accepted.  It sees (msg_rcpt_count, msg_rcpt) only the
+	   recipients still to deliver: at a queue run, those pending;
+	   never one a filter already failed (ABI 1.5). */
 	int (*check)(void *state, struct plume_msg *msg);
 };
 
