@@ -6,8 +6,11 @@
 # never to defer, so every run pays the whole path: state file open,
 # lock, map, lookup among max_keys keys, update, unlock.  A second
 # ratelimit case fills the table (1024 live keys, scope = sender) first,
-# the worst case of the linear lookup.  Spool on tmpfs, so the outbox's
-# fsyncs do not hide the policy's cost.
+# the worst case of the linear lookup.  A last case adds the observers
+# the issue names: "ratelimit, outbox, logfile, hook" (a JSON log line
+# per event, and a hook command, /bin/true, run on each delivery: its
+# fork and exec are most of that case's cost).  Spool on tmpfs, so the
+# outbox's fsyncs do not hide the policy's cost.
 #   sh bench/ratelimit.sh [PATH-TO-BUILD-DIR]   (default: .)
 # Needs: hyperfine, python3 (sh build-aux/deps.sh bench).
 set -eu
@@ -17,6 +20,7 @@ W=$(mktemp -d /dev/shm/plume-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 mkdir "$W/plugins"
 cp "$B/plugins/outbox/.libs/outbox.so" "$B/plugins/ratelimit/.libs/ratelimit.so" \
+    "$B/plugins/logfile/.libs/logfile.so" "$B/plugins/hook/.libs/hook.so" \
     "$W/plugins/"
 conf() {	# conf NAME PIPELINE [LINES...]
 	_n=$1 _p=$2
@@ -29,6 +33,9 @@ conf bare outbox
 conf rl "ratelimit, outbox" "[ratelimit]" "messages = 1000000/second"
 # every key stays live for an hour (one message each, T = 1 h), yet the
 # measured sender never runs out (burst 1000000)
+conf obs "ratelimit, outbox, logfile, hook" "[ratelimit]" \
+    "messages = 1000000/second" "[logfile]" "path = $W/events.jsonl" \
+    "[hook]" "events = delivered" "command = /bin/true"
 conf full "ratelimit, outbox" "[ratelimit]" "messages = 24/day" \
     "burst = 1000000" "scope = sender"
 { printf 'From: a@example.org\nTo: b@example.org\nSubject: bench\n\n'
@@ -47,11 +54,13 @@ rm -rf "$W/q-full/outbox"
 # each run submits the smallest message plume accepts (Date, From and
 # Message-ID added): the policy's cost does not depend on the size
 hyperfine -N --warmup 50 -r "$R" --export-json "$W/r.json" \
-    --prepare "rm -rf $W/q-bare/outbox $W/q-rl/outbox $W/q-full/outbox" \
+    --prepare "rm -rf $W/q-bare/outbox $W/q-rl/outbox $W/q-full/outbox $W/q-obs/outbox $W/events.jsonl" \
     -n bare "$B/plume sendmail -C $W/bare.conf -i b@example.org" \
     -n ratelimit "$B/plume sendmail -C $W/rl.conf -i b@example.org" \
     -n ratelimit-1024-keys \
     "$B/plume sendmail -C $W/full.conf -f x@example.org -i b@example.org" \
+    -n ratelimit+logfile+hook \
+    "$B/plume sendmail -C $W/obs.conf -i b@example.org" \
     > "$W/hf.out" 2>&1 || { cat "$W/hf.out"; exit 1; }
 [ "$(ls "$W/q-full/deferred" 2>/dev/null | wc -l)" -eq 0 ] ||
     { echo "the ratelimit-1024-keys case deferred mail: not comparable"; exit 1; }
@@ -60,7 +69,8 @@ hyperfine -N --warmup 50 -r "$R" --export-json "$W/r.json" \
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 base = r["bare"]["median"]
-for name in ("bare", "ratelimit", "ratelimit-1024-keys"):
+for name in ("bare", "ratelimit", "ratelimit-1024-keys",
+             "ratelimit+logfile+hook"):
     x = r[name]
     print("%-20s median %7.3f ms  mean %7.3f ms +- %.3f  user %.3f ms  sys %.3f ms  ratio %.3f"
           % (name, x["median"] * 1e3, x["mean"] * 1e3, x["stddev"] * 1e3,
