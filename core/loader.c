@@ -40,7 +40,6 @@
 static const lt_dlsymlist *preload_table;
 static struct plugin *plugins;
 static char **search_dirs;
-static bool ltdl_ready;
 
 /* The members every ABI 1.x descriptor has. */
 #define DESC_MIN_SIZE	(offsetof(struct plume_plugin, commands) +	\
@@ -55,7 +54,6 @@ loader_init(const void *preloaded, char *err, size_t errlen)
 		    lt_dlerror());
 		return -1;
 	}
-	ltdl_ready = true;
 	return 0;
 }
 
@@ -314,6 +312,16 @@ loader_each(void (*cb)(void *, const struct plugin *, const char *,
 	}
 }
 
+/*
+ * Forgets the plugins, but leaves their modules mapped: this runs as
+ * the process ends, when unloading gains nothing (the kernel reclaims
+ * it all) and costs correctness: the libraries a module pulled in
+ * (libcrypto, libcurl, GLib) would run their destructors before their
+ * own atexit handlers, and their thread-local storage would leave
+ * stale entries that LeakSanitizer's exit-time scan reads and crashes
+ * on ("Tracer caught signal 11", DTLS at 0x120).  A loader_init() after
+ * this finds the same modules still loaded, which is harmless.
+ */
 void
 loader_shutdown(void)
 {
@@ -321,8 +329,6 @@ loader_shutdown(void)
 
 	for (p = plugins; p != NULL; p = next) {
 		next = p->next;
-		if (p->handle != NULL)
-			lt_dlclose(p->handle);
 		free(p->name);
 		free(p->path);
 		free(p);
@@ -334,7 +340,5 @@ loader_shutdown(void)
 		free(search_dirs);
 		search_dirs = NULL;
 	}
-	if (ltdl_ready)
-		lt_dlexit();
-	ltdl_ready = false;
+	/* no lt_dlexit(): it would unload every module (above) */
 }

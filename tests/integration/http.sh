@@ -15,6 +15,13 @@
 . "$top_srcdir/tests/integration/http-lib.sh"
 
 PY=/usr/bin/python3
+# In an ASan build, LeakSanitizer's exit-time scan of an SES delivery
+# crashes on a stale dynamic-TLS entry ("Tracer caught signal 11", DTLS
+# at 0x128) that a library loaded under libcurl/OpenSSL leaves behind: a
+# fault of the scanner, not a leak.  Leaks here are checked by valgrind
+# (make check PLUME_VALGRIND=1), as ratelimit.sh does under faketime.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+export ASAN_OPTIONS
 if [ ! -e "$PLUGINS/http.so" ]; then
 	echo "1..0 # SKIP the http plugin is not built"
 	exit 0
