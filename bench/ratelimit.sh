@@ -9,7 +9,10 @@
 # the worst case of the linear lookup.  A last case adds the observers
 # the issue names: "ratelimit, outbox, logfile, hook" (a JSON log line
 # per event, and a hook command, /bin/true, run on each delivery: its
-# fork and exec are most of that case's cost).  Spool on tmpfs, so the
+# fork and exec are most of that case's cost).  A hook case alone,
+# "outbox, hook" with an event that never fires (bounced), measures what
+# merely having the hook in the pipeline costs: loading it, and whether
+# a submission starts a queue run for it.  Spool on tmpfs, so the
 # outbox's fsyncs do not hide the policy's cost.
 #   sh bench/ratelimit.sh [PATH-TO-BUILD-DIR]   (default: .)
 # Needs: hyperfine, python3 (sh build-aux/deps.sh bench).
@@ -36,6 +39,7 @@ conf rl "ratelimit, outbox" "[ratelimit]" "messages = 1000000/second"
 conf obs "ratelimit, outbox, logfile, hook" "[ratelimit]" \
     "messages = 1000000/second" "[logfile]" "path = $W/events.jsonl" \
     "[hook]" "events = delivered" "command = /bin/true"
+conf hook "outbox, hook" "[hook]" "events = bounced" "command = /bin/true"
 conf full "ratelimit, outbox" "[ratelimit]" "messages = 24/day" \
     "burst = 1000000" "scope = sender"
 { printf 'From: a@example.org\nTo: b@example.org\nSubject: bench\n\n'
@@ -54,11 +58,12 @@ rm -rf "$W/q-full/outbox"
 # each run submits the smallest message plume accepts (Date, From and
 # Message-ID added): the policy's cost does not depend on the size
 hyperfine -N --warmup 50 -r "$R" --export-json "$W/r.json" \
-    --prepare "rm -rf $W/q-bare/outbox $W/q-rl/outbox $W/q-full/outbox $W/q-obs/outbox $W/events.jsonl" \
+    --prepare "rm -rf $W/q-bare/outbox $W/q-rl/outbox $W/q-full/outbox $W/q-obs/outbox $W/q-hook/outbox $W/events.jsonl" \
     -n bare "$B/plume sendmail -C $W/bare.conf -i b@example.org" \
     -n ratelimit "$B/plume sendmail -C $W/rl.conf -i b@example.org" \
     -n ratelimit-1024-keys \
     "$B/plume sendmail -C $W/full.conf -f x@example.org -i b@example.org" \
+    -n hook-idle "$B/plume sendmail -C $W/hook.conf -i b@example.org" \
     -n ratelimit+logfile+hook \
     "$B/plume sendmail -C $W/obs.conf -i b@example.org" \
     > "$W/hf.out" 2>&1 || { cat "$W/hf.out"; exit 1; }
@@ -69,7 +74,7 @@ hyperfine -N --warmup 50 -r "$R" --export-json "$W/r.json" \
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 base = r["bare"]["median"]
-for name in ("bare", "ratelimit", "ratelimit-1024-keys",
+for name in ("bare", "ratelimit", "ratelimit-1024-keys", "hook-idle",
              "ratelimit+logfile+hook"):
     x = r[name]
     print("%-20s median %7.3f ms  mean %7.3f ms +- %.3f  user %.3f ms  sys %.3f ms  ratio %.3f"

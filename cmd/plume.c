@@ -724,7 +724,8 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		}
 	}
 	/* an observer's work for the runner (a webhook post) must not
-	   wait for a timer either, nor slow this process down */
+	   wait for a timer either, nor slow this process down; when no
+	   observer kept any, no run (a double fork per submission) */
 	if (runtime_wants_flush(&rt))
 		trigger = true;
 	if (trigger && (!running_setid() || getuid() == 0) &&

@@ -319,6 +319,13 @@ h_set_verdict(struct plume_msg *m, size_t i, const struct plume_reply *r)
 	set_reply(m, i, r, true);
 }
 
+/* ABI 1.6: this process kept work for the observer's flush() */
+static void
+h_flush_wanted(struct plume_inst *in)
+{
+	in->flush_wanted = true;
+}
+
 static void
 h_msg_refuse(struct plume_msg *m, const struct plume_reply *r)
 {
@@ -460,4 +467,5 @@ const struct plume_host host_services = {
 	.msg_free = h_msg_free,
 	.inst_next = runtime_inst_next,
 	.msg_refuse = h_msg_refuse,
+	.flush_wanted = h_flush_wanted,
 };

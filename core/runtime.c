@@ -715,9 +715,17 @@ flush_ops(const struct plume_inst *in)
 bool
 runtime_wants_flush(const struct runtime *rt)
 {
-	for (size_t i = 0; i < rt->ninsts; i++)
-		if (flush_ops(rt->insts[i]) != NULL)
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		const struct plume_inst *in = rt->insts[i];
+
+		if (flush_ops(in) == NULL)
+			continue;
+		/* before ABI 1.6 an observer could not say whether it
+		   kept anything: a run every time, as then */
+		if (in->flush_wanted || PLUME_ABI_GET_MINOR(
+		    in->plugin->desc.abi_version) < 6)
 			return true;
+	}
 	return false;
 }
 

@@ -46,6 +46,9 @@ struct plume_inst {
 	void	*session;
 	bool	 session_failed;
 	struct result session_fail;
+	/* ABI 1.6: the observer kept work for its flush() in this process
+	   (host->flush_wanted) */
+	bool	 flush_wanted;
 	struct plume_inst *failover;	/* tried next on a temporary failure */
 };
 
@@ -119,8 +122,9 @@ void	 runtime_event(struct runtime *, struct plume_msg *,
 	    enum plume_event_type, const char *rcpt, const char *instance,
 	    const struct plume_reply *, long duration_ms);
 struct plume_inst *runtime_inst_for(struct runtime *, struct plugin *);
-/* ABI 1.4: observers with work for the queue runner; only a queue run
-   calls runtime_flush_observers() */
+/* ABI 1.4: whether an observer kept work for the queue runner in this
+   process (ABI 1.6 flush_wanted; an observer of an older minor with a
+   flush always has); only a queue run calls runtime_flush_observers() */
 bool	 runtime_wants_flush(const struct runtime *);
 void	 runtime_flush_observers(struct runtime *);
 struct plume_inst *runtime_inst_next(struct plume_inst *);

@@ -72,6 +72,10 @@
  *	2026-11-26  1.5  host->msg_refuse(): a policy refuses a whole message
  *	                 for now (exit 75, 4xx in -bs, nothing queued);
  *	                 policies see only the recipients still to deliver.
+ *	2026-11-26  1.6  host->flush_wanted(): an observer says it kept work
+ *	                 for flush() in this process; a submission starts a
+ *	                 queue run for an observer's flush only then (before
+ *	                 1.6, after every submission).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -88,7 +92,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		5
+#define PLUME_ABI_MINOR		6
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -380,6 +384,15 @@ struct plume_host {
 	 * until retry_after, as a TEMPFAIL verdict would be.
 	 */
 	void (*msg_refuse)(struct plume_msg *, const struct plume_reply *);
+
+	/* ABI 1.6 */
+	/*
+	 * For an observer with a flush(): it kept work for the queue
+	 * runner in this process (spooled a webhook post).  A submission
+	 * starts a detached queue run for observers only when one of them
+	 * said so; one built before 1.6 is assumed to want one every time.
+	 */
+	void (*flush_wanted)(struct plume_inst *);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)
@@ -439,8 +452,9 @@ struct plume_observer_ops {
 	/* Optional.  Called by the queue runner once per run, after the
 	   queue, and never in a submitting process: the place for slow
 	   work an observer kept for later (posting spooled webhooks).
-	   A submission that leaves an observer with a flush starts a
-	   detached queue run, as a deferral does. */
+	   A submission in which an observer called host->flush_wanted()
+	   (ABI 1.6; before that: any submission with such an observer in
+	   the pipeline) starts a detached queue run, as a deferral does. */
 	void (*flush)(void *state);
 };
 

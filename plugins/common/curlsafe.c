@@ -15,12 +15,6 @@
 void
 curl_safe_defaults(CURL *c, const char *protocols, const char *ca_file)
 {
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* the function, not curl.h's type-checking macro of that name */
+	curl_safe_apply((curl_easy_setopt), c, protocols, ca_file);
 }

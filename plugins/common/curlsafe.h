@@ -17,4 +17,25 @@
 void	 curl_safe_defaults(CURL *c, const char *protocols,
 	    const char *ca_file);
 
+/*
+ * The same through setopt, a curl_easy_setopt() found with dlsym(3), for
+ * a plugin that loads libcurl only when it needs it (hook): the settings
+ * stay in this one place.
+ */
+typedef CURLcode (*curl_setopt_fn)(CURL *, CURLoption, ...);
+
+static inline void
+curl_safe_apply(curl_setopt_fn setopt, CURL *c, const char *protocols,
+    const char *ca_file)
+{
+	setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (ca_file != NULL)
+		setopt(c, CURLOPT_CAINFO, ca_file);
+	setopt(c, CURLOPT_NOSIGNAL, 1L);
+}
+
 #endif

@@ -14,12 +14,14 @@
  *	refused.  Its standard error passes through to plume's, so
  *	"pass" or "gpg" can say what went wrong.
  *
- *	Secrets are wiped (OPENSSL_cleanse) when freed.
+ *	Secrets are wiped (explicit_bzero(3), never optimised away) when
+ *	freed: no library is needed for it, so a plugin that reads a secret
+ *	links libcrypto only if it uses it (the hook plugin loads it late).
  * DIAGNOSTICS
  *	NULL with one line in err naming the config key; never the secret
  *	itself.
  */
-#define _GNU_SOURCE		/* pipe2 */
+#define _GNU_SOURCE		/* pipe2, explicit_bzero */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -32,8 +34,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include "secret.h"
 
@@ -82,7 +82,7 @@ secret_from_file(const char *key, const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	s = first_line(buf, (size_t)n);
-	OPENSSL_cleanse(buf, sizeof(buf));
+	explicit_bzero(buf, sizeof(buf));
 	if (s == NULL)
 		snprintf(err, errlen, "out of memory");
 	return s;
@@ -163,7 +163,7 @@ secret_from_command(const char *key, const char *const *argv,
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	else if ((s = first_line(buf, have)) == NULL)
 		snprintf(err, errlen, "out of memory");
-	OPENSSL_cleanse(buf, sizeof(buf));
+	explicit_bzero(buf, sizeof(buf));
 	return s;
 }
 
@@ -172,6 +172,6 @@ secret_free(char *s)
 {
 	if (s == NULL)
 		return;
-	OPENSSL_cleanse(s, strlen(s));
+	explicit_bzero(s, strlen(s));
 	free(s);
 }

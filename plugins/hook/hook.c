@@ -49,6 +49,15 @@
  *	Each spool file is locked while posted and re-checked after the
  *	lock, so two runners never post one event twice.
  *
+ *	libcurl (libcurl.so.4) and libcrypto (libcrypto.so.3, for the
+ *	HMAC) are not linked: they are loaded with dlopen(3) at the first
+ *	post, in the queue runner, and stay loaded.  Linked, they were some
+ *	thirty libraries mapped by every submission that loads the hook,
+ *	for posts a submitter never makes.  Missing ones are
+ *	logged at each run, and the events stay spooled.  When it spools
+ *	an event the plugin calls host->flush_wanted() (ABI 1.6), so a
+ *	submission starts a queue run only when there is something to post.
+ *
  *	Spool file: "plume-hook 1", "attempts N", "next UNIXTIME",
  *	"created UNIXTIME", an empty line, the JSON body.
  * DIAGNOSTICS
@@ -58,6 +67,7 @@
 #define _GNU_SOURCE		/* pipe2 */
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -84,6 +94,8 @@
 #include "secret.h"
 
 #define HOOK_SPOOL_MAX	(1024 * 1024)	/* one spooled event, at most */
+#define HOOK_LIBCURL	"libcurl.so.4"	/* Debian's libcurl4 (any TLS) */
+#define HOOK_LIBCRYPTO	"libcrypto.so.3"	/* OpenSSL 3, as configure asks */
 #define HOOK_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
 			"/sbin:/bin"
 
@@ -513,26 +525,29 @@ spool_write(const char *dir, const char *name, unsigned attempts,
 	return 0;
 }
 
-static void
+/* 0 when the event is spooled, -1 (logged) when it is lost */
+static int
 spool_event(struct hook *hk, const char *json, size_t len)
 {
 	char *dir = spool_dir(hk, NULL), name[96];
 	struct timespec ts;
+	int rc;
 
 	if (dir == NULL) {
 		hk->h->log(hk->in, PLUME_LOG_ERR, "webhook event lost: %s",
 		    json);
-		return;
+		return -1;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* sorts in time order; pid and a counter keep names apart */
 	snprintf(name, sizeof(name), "ev.%lld.%09ld.%ld.%u",
 	    (long long)ts.tv_sec, ts.tv_nsec, (long)getpid(), hk->seq++);
-	if (spool_write(dir, name, 0, 0, (long long)ts.tv_sec, json,
-	    len) == -1)
+	if ((rc = spool_write(dir, name, 0, 0, (long long)ts.tv_sec, json,
+	    len)) == -1)
 		hk->h->log(hk->in, PLUME_LOG_ERR, "cannot spool a webhook "
 		    "event in %s: %s; lost: %s", dir, strerror(errno), json);
 	free(dir);
+	return rc;
 }
 
 static void
@@ -551,9 +566,85 @@ hook_event(void *state, const struct plume_event *ev)
 		run_command(hk, ev, json, len + 1);
 		json[len] = '\0';
 	}
-	if (hk->url != NULL)
-		spool_event(hk, json, len);
+	if (hk->url != NULL && spool_event(hk, json, len) == 0 &&
+	    PLUME_HOST_HAS(hk->h, flush_wanted))
+		hk->h->flush_wanted(hk->in);	/* a run will post it */
 	free(json);
+}
+
+/* ---- libcurl and libcrypto, loaded at the first post ----------------- */
+
+/* __typeof__ keeps each pointer's type the header's own */
+struct weblib {
+	bool	 tried;
+	const char *error;		/* why they could not be loaded */
+	char	 errbuf[256];
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(EVP_sha256) *evp_sha256;
+	__typeof__(HMAC) *hmac;
+};
+
+static struct weblib web;
+
+static bool
+web_sym(void *lib, const char *soname, const char *name, void *fn_r)
+{
+	void *fn = dlsym(lib, name);
+
+	if (fn == NULL)
+		snprintf(web.errbuf, sizeof(web.errbuf), "%s has no %s",
+		    soname, name);
+	else	/* a data pointer to a function pointer, as POSIX allows */
+		memcpy(fn_r, &fn, sizeof(fn));
+	return fn != NULL;
+}
+
+/* Loads libcurl and libcrypto once per process; NULL when they are
+   there, else why not.  Never unloaded: neither library supports it. */
+static const char *
+web_load(void)
+{
+	void *curl, *crypto;
+
+	if (web.tried)
+		return web.error;
+	web.tried = true;
+	web.error = web.errbuf;
+	if ((curl = dlopen(HOOK_LIBCURL, RTLD_NOW | RTLD_LOCAL)) == NULL ||
+	    (crypto = dlopen(HOOK_LIBCRYPTO, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(web.errbuf, sizeof(web.errbuf), "cannot load %s "
+		    "(install %s): %s", curl == NULL ? HOOK_LIBCURL :
+		    HOOK_LIBCRYPTO, curl == NULL ? "libcurl4" : "libssl3",
+		    dlerror());
+		return web.error;
+	}
+	if (!web_sym(curl, HOOK_LIBCURL, "curl_easy_init", &web.easy_init) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_easy_setopt",
+	    &web.easy_setopt) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_easy_perform",
+	    &web.easy_perform) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_easy_getinfo",
+	    &web.easy_getinfo) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_easy_cleanup",
+	    &web.easy_cleanup) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_easy_strerror",
+	    &web.easy_strerror) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_slist_append",
+	    &web.slist_append) ||
+	    !web_sym(curl, HOOK_LIBCURL, "curl_slist_free_all",
+	    &web.slist_free_all) ||
+	    !web_sym(crypto, HOOK_LIBCRYPTO, "EVP_sha256", &web.evp_sha256) ||
+	    !web_sym(crypto, HOOK_LIBCRYPTO, "HMAC", &web.hmac))
+		return web.error;
+	web.error = NULL;
+	return NULL;
 }
 
 /* ---- posting, in the queue runner ------------------------------------ */
@@ -575,7 +666,7 @@ post(struct hook *hk, CURL *c, const char *secret, const char *body,
 	CURLcode cc;
 	int rc = -1;
 
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = web.slist_append(hdrs, "Content-Type: application/json");
 	if (secret != NULL && hdrs != NULL) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned mdlen = 0;
@@ -586,49 +677,49 @@ post(struct hook *hk, CURL *c, const char *secret, const char *body,
 
 		if (msg == NULL) {
 			snprintf(why, whylen, "out of memory");
-			curl_slist_free_all(hdrs);
+			web.slist_free_all(hdrs);
 			return -1;
 		}
 		/* sha256=HEX(HMAC(secret, timestamp "." body)) */
 		memcpy(msg, ts, tslen);
 		msg[tslen] = '.';
 		memcpy(msg + tslen + 1, body, len);
-		HMAC(EVP_sha256(), secret, (int)strlen(secret), msg,
+		web.hmac(web.evp_sha256(), secret, (int)strlen(secret), msg,
 		    tslen + 1 + len, md, &mdlen);
 		free(msg);
 		for (unsigned i = 0; i < mdlen; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 		snprintf(line, sizeof(line), "X-Plume-Timestamp: %s", ts);
-		if ((t = curl_slist_append(hdrs, line)) != NULL)
+		if ((t = web.slist_append(hdrs, line)) != NULL)
 			hdrs = t;
 		snprintf(line, sizeof(line), "X-Plume-Signature: sha256=%s",
 		    hex);
-		if ((t = curl_slist_append(hdrs, line)) != NULL)
+		if ((t = web.slist_append(hdrs, line)) != NULL)
 			hdrs = t;
 	}
 	if (hdrs == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, hk->url);
-	curl_safe_defaults(c, strncasecmp(hk->url, "http://", 7) == 0 ?
-	    "http" : "https", hk->ca_file);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)hk->post_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "plume-hook/1.0");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	cc = curl_easy_perform(c);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
+	web.easy_setopt(c, CURLOPT_URL, hk->url);
+	curl_safe_apply(web.easy_setopt, c, strncasecmp(hk->url, "http://",
+	    7) == 0 ? "http" : "https", hk->ca_file);
+	web.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)hk->post_timeout_ms);
+	web.easy_setopt(c, CURLOPT_USERAGENT, "plume-hook/1.0");
+	web.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	web.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	web.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	web.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	web.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	cc = web.easy_perform(c);
+	web.easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	web.easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	web.slist_free_all(hdrs);
 	if (cc != CURLE_OK)
 		snprintf(why, whylen, "%s", errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc));
+		    web.easy_strerror(cc));
 	else {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		web.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300)
 			rc = 0;
 		else
@@ -753,6 +844,7 @@ hook_flush(void *state)
 {
 	struct hook *hk = state;
 	char *dir, **names = NULL, *secret = NULL, err[256];
+	const char *why;
 	size_t n = 0, cap = 0, posted = 0;
 	struct dirent *de;
 	CURL *c = NULL;
@@ -790,7 +882,12 @@ hook_flush(void *state)
 		    "stay spooled", err, n, n == 1 ? "" : "s");
 		goto out;
 	}
-	if ((c = curl_easy_init()) == NULL) {
+	if ((why = web_load()) != NULL) {
+		hk->h->log(hk->in, PLUME_LOG_ERR, "webhook: %s; %zu event%s "
+		    "stay spooled", why, n, n == 1 ? "" : "s");
+		goto out;
+	}
+	if ((c = web.easy_init()) == NULL) {
 		hk->h->log(hk->in, PLUME_LOG_ERR, "cannot start libcurl");
 		goto out;
 	}
@@ -807,7 +904,7 @@ hook_flush(void *state)
 		    "posted", posted, posted == 1 ? "" : "s");
 out:
 	if (c != NULL)
-		curl_easy_cleanup(c);
+		web.easy_cleanup(c);
 	if (secret != NULL)
 		secret_free(secret);
 	for (size_t i = 0; i < n; i++)

@@ -4,13 +4,15 @@
 # command changes nothing; a webhook reaches a local HTTPS server with a
 # valid HMAC signature, posted by the queue runner; a webhook that is
 # down is spooled, not tried by the submitter, and posted exactly once by
-# the next queue run.
+# the next queue run.  Idle costs nothing: hook.so links neither libcurl
+# nor libcrypto, and a submission starts a queue run only when an event
+# was spooled for the webhook.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 [ -e "$PLUGINS/hook.so" ] || { echo "1..0 # SKIP hook plugin not built"; exit 0; }
 
-plan 16
+plan 19
 tls_material "$TLS_DIR"
 fault_start ok
 printf 'From: s@example.org\nMessage-ID: <h1@example.org>\nSubject: hook\n\nhi\n' \
@@ -119,6 +121,27 @@ ok $? "hanging command: exit 0 within its timeout ($((t1 - t0))s)"
 ok $? "hanging command: delivered, killed, logged"
 ! pgrep -f "sleep 59.25" > /dev/null
 ok $? "hanging command: nothing left running"
+
+# ---- idle: no libcurl at load time, no queue run for nothing --------------
+! readelf -d "$PLUGINS/hook.so" | grep -E 'NEEDED.*(libcurl|libcrypto)'
+ok $? "hook.so does not link libcurl or libcrypto (loaded at the first post)"
+# a due message waits in the queue (-odq starts no run): a queue run
+# started by a submission would deliver it
+conf "events = bounced" "url = https://127.0.0.1:1/ev"
+run_sm "$WORK/msg" -C "$CONF" -odq -f s@example.org good@example.org
+run_sm "$WORK/msg" -C "$CONF" -f s@example.org good@example.org
+sleep 1.5
+[ $RC -eq 0 ] && [ "$(ls "$QUEUE/deferred" | grep -c '\.env$')" -eq 1 ] &&
+    [ -z "$(ls "$QUEUE/state/hook/webhook" 2>/dev/null | grep '^ev\.')" ]
+ok $? "no event spooled: the submission starts no queue run"
+conf "events = delivered" "url = https://127.0.0.1:1/ev"
+run_sm "$WORK/msg" -C "$CONF" -f s@example.org good@example.org
+wait_for '[ "$(ls "$QUEUE/deferred" | grep -c "\.env$")" -eq 0 ] &&
+    grep -qs "^attempts [1-9]" "$QUEUE"/state/hook/webhook/ev.*'
+ok $? "an event spooled: the submission starts a queue run (it flushes)"
+# nothing of this for the webhook tests below
+wait_for 'flock -n "$QUEUE/runner.lock" true'
+rm -f "$QUEUE"/state/hook/webhook/ev.*
 
 # ---- webhook: HTTPS, HMAC, posted by the runner ----------------------------
 cat > "$WORK/srv.py" <<'EOF'
