@@ -1193,9 +1193,9 @@ run_queue(const char *cfg, bool explicit_cfg, const struct run_opts *o)
 		if (st.workers > 1)
 			snprintf(par, sizeof(par), ", %zu workers", st.workers);
 		log_info("queue run: %zu seen, %zu attempted, %zu done, "
-		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt%s",
-		    st.seen, st.attempted, st.done, st.deferred, st.expired,
-		    st.skipped, st.corrupt, par);
+		    "%zu deferred, %zu expired, %zu skipped, %zu corrupt, "
+		    "%zu held%s", st.seen, st.attempted, st.done, st.deferred,
+		    st.expired, st.skipped, st.corrupt, st.held, par);
 		if (st.lost > 0)
 			log_warnx("queue run: %zu worker%s ended abnormally; "
 			    "their messages stay queued", st.lost,

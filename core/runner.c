@@ -23,6 +23,15 @@
  *	older than queue_lifetime is not retried: it moves to failed/ with
  *	its recipients marked failed.
  *
+ *	When a transport says to slow down (a 429 with Retry-After, an SMTP
+ *	421 4.7.x: see rate_limited() in runtime.c), the rest of the run
+ *	sends nothing through it before that time: each message it would
+ *	carry (its failovers paused too) keeps its place, with its next
+ *	attempt set to that time, without an attempt, an event or a bounce
+ *	(counted as held).  Workers inherit a pause the first attempt
+ *	found; one a worker finds later is that worker's (a provider sees
+ *	at most queue_concurrency requests after its 429).
+ *
  *	After the queue, every observer with a flush operation (ABI 1.4)
  *	does the work it kept for the runner (the hook plugin posts its
  *	spooled webhooks): a submitting process never does it.
@@ -175,7 +184,7 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 	size_t nd, pending;
 	bool bounced_ok;
 	char err[1024];
-	time_t now = time(NULL);
+	time_t now = time(NULL), paused;
 	enum queue_status qs;
 
 	st->seen++;
@@ -246,6 +255,17 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		goto out;
 	}
 
+	if ((paused = runtime_route_paused(rt, now)) != 0) {
+		/* the far end asked to slow down (runtime.c): not an
+		   attempt, no event; it waits until then */
+		if (m.next_attempt < paused)
+			m.next_attempt = paused;
+		if (queue_update(&it, &m, "deferred", err, sizeof(err)) == -1)
+			log_err("%s", err);
+		log_debug("held back until the transport takes mail again");
+		st->held++;
+		goto out;
+	}
 	st->attempted++;
 	m.from_queue = true;
 	m.attempts++;
@@ -405,6 +425,7 @@ stats_add(struct run_stats *to, const struct run_stats *s)
 	to->expired += s->expired;
 	to->skipped += s->skipped;
 	to->corrupt += s->corrupt;
+	to->held += s->held;
 }
 
 /* nw workers: this process and nw - 1 children.  false when the shared

@@ -21,6 +21,7 @@ struct run_opts {
 
 struct run_stats {
 	size_t	 seen, attempted, done, deferred, expired, skipped, corrupt;
+	size_t	 held;		/* not tried: the far end asked to slow down */
 	size_t	 workers;	/* processes that delivered (queue_concurrency) */
 	size_t	 lost;		/* workers that were killed or crashed */
 };

@@ -273,6 +273,7 @@ inst_free(struct plume_inst *in)
 		in->plugin->desc.transport->session_close(in->state,
 		    in->session);
 	result_clear(&in->session_fail);
+	result_clear(&in->pause_reply);
 	if (in->started && in->plugin->desc.shutdown != NULL)
 		in->plugin->desc.shutdown(in->state);
 	for (size_t i = 0; i < in->ncache; i++) {
@@ -847,6 +848,79 @@ summary_free(struct delivery_summary *s)
 }
 
 /*
+ * A rate limit by the far end, in a queue run: a temporary failure that
+ * says when to come back (retry_after: an HTTP API's 429 or SparkPost's
+ * 420 with Retry-After), or an SMTP 421 (the server closes the channel)
+ * with a 4.7.x enhanced code (policy: "too many messages", "unusual
+ * rate", "unexpected volume").  A 421 4.3.2 at the greeting is a relay
+ * that is down: session_failed covers it.  The transport is paused until
+ * retry_after (a 421: queue_min_backoff from now), at most
+ * queue_max_backoff: the messages the runner would send through it next
+ * wait, without an attempt, until then.  One log line per pause.
+ */
+static bool
+rate_limited(const struct result *res)
+{
+	return res->status == PLUME_TEMPFAIL && (res->retry_after != 0 ||
+	    (res->code == 421 && res->enhanced != NULL &&
+	    strncmp(res->enhanced, "4.7.", 4) == 0));
+}
+
+static void
+transport_pause(const struct runtime *rt, struct plume_inst *tr,
+    const struct result *res)
+{
+	time_t now = time(NULL), until = res->retry_after;
+	struct plume_reply reply;
+	char stamp[32];
+	struct tm tm;
+
+	if (until == 0)
+		until = now + (time_t)rt->min_backoff;
+	if (until <= now)
+		return;		/* come back now: nothing to wait for */
+	if (until - now > rt->max_backoff)
+		until = now + (time_t)rt->max_backoff;
+	tr->paused_until = until;
+	result_to_reply(res, &reply);
+	reply.retry_after = until;
+	result_clear(&tr->pause_reply);
+	result_set(&tr->pause_reply, &reply);
+	localtime_r(&until, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	log_warnx("%s asked to slow down (%d%s%s %s): no more messages "
+	    "through it in this run; they wait until %s", tr->id, res->code,
+	    res->enhanced ? " " : "", res->enhanced ? res->enhanced : "",
+	    res->text ? res->text : "", stamp);
+}
+
+static bool
+transport_paused(struct plume_inst *tr, time_t now)
+{
+	if (tr->paused_until != 0 && tr->paused_until <= now) {
+		/* the time has come within the run: go on */
+		tr->paused_until = 0;
+		result_clear(&tr->pause_reply);
+	}
+	return tr->paused_until != 0;
+}
+
+time_t
+runtime_route_paused(struct runtime *rt, time_t now)
+{
+	time_t first = 0;
+
+	for (struct plume_inst *tr = rt->transport; tr != NULL;
+	    tr = tr->failover) {
+		if (!transport_paused(tr, now))
+			return 0;
+		if (first == 0 || tr->paused_until < first)
+			first = tr->paused_until;
+	}
+	return first;
+}
+
+/*
  * Delivery through one transport.  At submission each delivery opens and
  * closes its own session; in a queue run (m->from_queue) the transport's
  * session stays open for the next message.
@@ -863,6 +937,13 @@ transport_deliver(struct plume_inst *tr, struct plume_msg *m)
 	}
 	if (tr->session_failed) {
 		result_to_reply(&tr->session_fail, &reply);
+		fail_active(m, &reply);
+		return;
+	}
+	/* paused, with a failover that is not (else the runner holds the
+	   message back): a failure like a dead relay's, for the failover */
+	if (transport_paused(tr, time(NULL))) {
+		result_to_reply(&tr->pause_reply, &reply);
 		fail_active(m, &reply);
 		return;
 	}
@@ -906,6 +987,8 @@ runtime_close_sessions(struct runtime *rt, bool keep_failures)
 			continue;
 		in->session_failed = false;
 		result_clear(&in->session_fail);
+		in->paused_until = 0;
+		result_clear(&in->pause_reply);
 	}
 }
 
@@ -1079,6 +1162,9 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			if (r->result.status == PLUME_TEMPFAIL &&
 			    tr->failover != NULL)
 				pass[nretry++] = pass[k];
+			if (m->from_queue && tr->paused_until == 0 &&
+			    rate_limited(&r->result))
+				transport_pause(rt, tr, &r->result);
 		}
 		if (nretry > 0 && (m->deadline_ms == 0 ||
 		    monotonic_ms() < m->deadline_ms)) {

@@ -46,6 +46,11 @@ struct plume_inst {
 	void	*session;
 	bool	 session_failed;
 	struct result session_fail;
+	/* queue runs: the far end asked to slow down (runtime_paused()):
+	   no message goes through this transport before paused_until in
+	   this run; pause_reply is what the deferred ones get */
+	time_t	 paused_until;
+	struct result pause_reply;
 	/* ABI 1.6: the observer kept work for its flush() in this process
 	   (host->flush_wanted) */
 	bool	 flush_wanted;
@@ -115,6 +120,9 @@ void	 runtime_accept(struct runtime *, struct plume_msg *);
 /* Ends the open transport sessions (a queue run's); keep_failures: the
    transports that could not open one are still not tried again. */
 void	 runtime_close_sessions(struct runtime *, bool keep_failures);
+/* Queue runs: 0 when the route (its transport or a failover) takes a
+   message now, else the time the first of them takes one again. */
+time_t	 runtime_route_paused(struct runtime *, time_t now);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);

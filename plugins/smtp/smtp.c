@@ -775,6 +775,14 @@ rcpt_result(struct session *s, struct plume_msg *m, size_t i)
 	s->sm->h->set_result(m, i, &rep);
 }
 
+/* A 421 reply: the server closes the transmission channel (RFC 5321
+   3.8), whatever command it answers; the session is over. */
+static bool
+closing(const struct session *s)
+{
+	return s->r.code == 421;
+}
+
 static void
 all_result(struct session *s, struct plume_msg *m, const bool *accepted,
     enum plume_status st, int code, const char *enh, const char *text)
@@ -922,7 +930,7 @@ transaction(struct session *s, struct plume_msg *m)
 			    PLUME_PERMFAIL : PLUME_TEMPFAIL, s->r.code,
 			    s->r.enhanced[0] ? s->r.enhanced : NULL, s->r.text);
 			free(accepted);
-			return 0;
+			return closing(s) ? -1 : 0;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -958,10 +966,23 @@ transaction(struct session *s, struct plume_msg *m)
 			all_result(s, m, NULL, s->r.code / 100 == 5 ?
 			    PLUME_PERMFAIL : PLUME_TEMPFAIL, s->r.code,
 			    s->r.enhanced[0] ? s->r.enhanced : NULL, text);
+			/* the replies still due will never come: the 421
+			   is the result (a rate limit must keep its words) */
+			if (closing(s)) {
+				free(accepted);
+				return -1;
+			}
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (reply(s, s->sm->command_ms) == -1)
 				goto lost;
+			if (closing(s)) {
+				all_result(s, m, NULL, PLUME_TEMPFAIL,
+				    s->r.code, s->r.enhanced[0] ?
+				    s->r.enhanced : NULL, s->r.text);
+				free(accepted);
+				return -1;
+			}
 			if (!mail_ok)
 				continue;
 			if (s->r.code / 100 == 2) {
@@ -994,7 +1015,7 @@ transaction(struct session *s, struct plume_msg *m)
 		    PLUME_PERMFAIL : PLUME_TEMPFAIL, s->r.code,
 		    s->r.enhanced[0] ? s->r.enhanced : NULL, s->r.text);
 		free(accepted);
-		return 0;
+		return closing(s) ? -1 : 0;
 	}
 	dialogue(s, ">", "(message)");
 	if (send_body(s, m) == -1 || reply(s, s->sm->final_ms) == -1) {
@@ -1011,7 +1032,7 @@ transaction(struct session *s, struct plume_msg *m)
 	    s->r.code / 100 == 5 ? PLUME_PERMFAIL : PLUME_TEMPFAIL, s->r.code,
 	    s->r.enhanced[0] ? s->r.enhanced : NULL, s->r.text);
 	free(accepted);
-	return 0;
+	return closing(s) ? -1 : 0;
 lost:
 	snprintf(text, sizeof(text), "%s", s->err);
 	all_result(s, m, NULL, PLUME_TEMPFAIL, 451, "4.4.2", text);

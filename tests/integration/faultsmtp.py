@@ -75,6 +75,8 @@ SCENARIOS = {
     "greet554": "greeting 554 5.3.2 No SMTP service here; then 503 5.5.1 to "
                 "anything but QUIT (RFC 5321 3.1), 221 to QUIT",
     "mail451": "451 4.3.0 to MAIL",
+    "mail421-rate": "421 4.7.0 Too many messages, slow down... to MAIL, "
+                    "then close (a provider's rate limit)",
     "mail550": "550 5.7.1 to MAIL",
     "data451": "451 4.3.0 to DATA instead of 354",
     "data554": "554 5.7.1 to DATA instead of 354",
@@ -563,6 +565,10 @@ class FaultSMTP(SMTP):
                 if self.data_size_limit and int(value) > self.data_size_limit:
                     return await self.push("552 5.3.4 Message size exceeds "
                                            "fixed limit")
+        if self.sc == "mail421-rate":
+            await self.push("421 4.7.0 Too many messages in this period, "
+                            "slow down; closing connection")
+            return await self.hang_up()
         if self.sc == "mail451":
             return await self.push("451 4.3.0 <%s>: Temporary lookup failure"
                                    % address)

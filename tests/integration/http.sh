@@ -7,7 +7,8 @@
 # signs it with DKIM and both independent verifiers of dkim.sh check
 # the copy the server received.  Then every kind of answer: refused
 # keys, too large, inactive recipients, 429 with Retry-After through the
-# queue (deferred, not retried early, delivered once after), 5xx, a
+# queue (deferred, not retried early, delivered once after; in a queue
+# run it pauses the transport: one request, not one per message), 5xx, a
 # dropped connection, nothing listening, an untrusted certificate; and
 # keep-alive in a queue run, recipients split over requests, secrets
 # never in -v output, proxies (tests/integration/connectproxy.py).
@@ -32,7 +33,7 @@ http_need
 command -v opendkim > /dev/null ||
     { echo "1..0 # SKIP opendkim missing (sh build-aux/deps.sh test)"; exit 0; }
 
-plan 54
+plan 57
 
 # ---- the server, keys, a DKIM key ----------------------------------------
 cat > "$WORK/providers.json" <<'EOF'
@@ -251,6 +252,24 @@ sleep 4
 "$PLUME" -C "$CONF" queue run 2>/dev/null
 check "... after it, one more request, accepted: delivered once" \
     sh -c "[ $(n_new) -eq 2 ] && [ '$(last verdict)' = accepted ] && [ -z \"\$(ls '$QUEUE/deferred')\" ]"
+
+# a 429 in a queue run pauses the transport for the rest of the run:
+# four due messages, one request; the other three wait, not as an attempt
+for i in 1 2 3 4; do
+	run_sm "$WORK/msg" -C "$CONF" -odq -t
+done
+httpapi_script "$API" "429 retry-after=3"
+n_before
+t0=$(date +%s)
+"$PLUME" -C "$CONF" -v queue run > "$WORK/run.out" 2>&1
+check "429 in a queue run: one request for four messages, one line logged" \
+    sh -c "[ $(n_new) -eq 1 ] && [ \$(grep -c 'asked to slow down (451 4.7.0' '$WORK/run.out') -eq 1 ] && grep -q ' 3 held' '$WORK/run.out'"
+check "... all four still queued, next attempt at Retry-After, only one attempted" \
+    sh -c "[ \$(ls '$QUEUE/deferred' | grep -c '\.env\$') -eq 4 ] && [ \$(grep -h '^next_attempt ' '$QUEUE'/deferred/*.env | awk -v t=$((t0 + 3)) '\$2 >= t' | wc -l) -eq 4 ] && [ \$(grep -h '^attempts 1\$' '$QUEUE'/deferred/*.env | wc -l) -eq 1 ]"
+sleep 4
+"$PLUME" -C "$CONF" queue run 2>/dev/null
+check "... after it, delivered: four requests, the queue empty" \
+    sh -c "[ $(n_new) -eq 5 ] && [ -z \"\$(ls '$QUEUE/deferred')\" ]"
 
 conf "provider = postmark" "api_key_file = $WORK/pm.key"
 httpapi_script "$API" "503"

@@ -1,12 +1,12 @@
 #!/bin/sh
 # queue-smtp.sh - a queue run over SMTP: many messages over one
 # connection, and a dead relay costs one connection per run, not one per
-# message.
+# message; a relay's rate limit (421 4.7.x) pauses the rest of the run.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 8
+plan 11
 tls_material "$TLS_DIR"
 CERT="--tls-cert $TLS_DIR/server.pem --tls-key $TLS_DIR/server.key"
 printf 'From: a@example.org\nSubject: queued\n\nbody\n' > "$WORK/msg"
@@ -40,6 +40,28 @@ conf "$FAULT_PORT" "queue_concurrency = 1"
 check "relay up: all five delivered over one connection, one STARTTLS" \
     sh -c "[ \$(grep -c '\* connect' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(grep -c 'C: STARTTLS' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(ls '$FAULT_DIR' | grep -c '^msg\.') -eq 5 ]"
 check "the queue is empty" test -z "$(ls "$QUEUE/deferred" | grep '\.env$')"
+
+# a rate limit (421 4.7.0 to MAIL, then the server closes): the rest of
+# the run sends nothing more through smtp; the others wait, not counted
+# as attempts, until queue_min_backoff from now
+conf "$(free_port)"
+for i in 1 2 3; do
+	run_sm "$WORK/msg" -C "$CONF" -odq "rate$i@example.org"
+done
+fault_start mail421-rate $CERT
+conf "$FAULT_PORT" "queue_min_backoff = 2s"
+t0=$(date +%s)
+"$PLUME" -C "$CONF" -v queue run > "$WORK/run.out" 2>&1
+check "421 4.7.0 in a queue run: one connection, one MAIL for three messages" \
+    sh -c "[ \$(grep -c '\* connect' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(grep -c 'C: MAIL' '$FAULT_DIR/transcript') -eq 1 ] && [ \$(grep -c 'asked to slow down (421 4.7.0' '$WORK/run.out') -eq 1 ]"
+check "... all three queued, next attempt 2s on, one attempted" \
+    sh -c "[ \$(ls '$QUEUE/deferred' | grep -c '\.env\$') -eq 3 ] && [ \$(grep -h '^next_attempt ' '$QUEUE'/deferred/*.env | awk -v t=$((t0 + 2)) '\$2 >= t' | wc -l) -eq 3 ] && [ \$(grep -h '^attempts 1\$' '$QUEUE'/deferred/*.env | wc -l) -eq 1 ]"
+fault_start ok $CERT
+conf "$FAULT_PORT" "queue_min_backoff = 2s"
+sleep 3
+"$PLUME" -C "$CONF" queue run 2>/dev/null
+check "... the next run after it delivers all three" \
+    sh -c "[ \$(ls '$FAULT_DIR' | grep -c '^msg\.') -eq 3 ] && ! ls '$QUEUE/deferred' | grep -q '\.env\$'"
 
 # kill -9 of the runner while it waits for the reply to the end of data
 # (the server has the message): the next run delivers it again: one
