@@ -387,6 +387,10 @@ h_probe_report(struct plume_probe *p, enum plume_check st, const char *check,
 	if (vasprintf(&text, fmt, ap) == -1)
 		text = NULL;
 	va_end(ap);
+	/* one line per check, whatever a plugin or a server put in it */
+	for (char *c = text; c != NULL && *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	p->report(p->ctx, p->inst, st, check != NULL ? check : "?", remedy,
 	    text != NULL ? text : "(out of memory)");
 	free(text);
