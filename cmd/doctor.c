@@ -167,10 +167,12 @@ human_age(long long s, char *buf, size_t len)
 {
 	if (s < 120)
 		snprintf(buf, len, "%llds", s);
-	else if (s < 7200)
+	else if (s < 3600)
 		snprintf(buf, len, "%lldm", s / 60);
-	else if (s < 2 * 86400)
+	else if (s < 2 * 86400 && s % 3600 / 60 != 0)
 		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else if (s < 2 * 86400)
+		snprintf(buf, len, "%lldh", s / 3600);
 	else
 		snprintf(buf, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
 }
