@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need postfix
 
-plan 27
+plan 31
 # one recipient is refused, as a relay refuses an unknown user
 printf 'refused@example.test REJECT no such user here\n' > "$WORK/rcpt_access"
 postfix_start "smtpd_recipient_restrictions = check_recipient_access \
@@ -188,3 +188,79 @@ expect "C locale: ASCII marks" 1 '^FAIL  config: ' '^      fix: edit '
 LC_ALL=C.UTF-8
 
 # ---- http probe --------------------------------------------------------------
+. "$top_srcdir/tests/integration/http-lib.sh"
+cat > "$WORK/providers.json" <<JSON
+{"mailgun":   {"domain": "mg.example.org", "key": "MGKEY"},
+ "ses":       {"access_key": "AKIDPLUMETEST", "secret_key": "SESSECRET",
+               "region": "eu-west-1"},
+ "sparkpost": {"key": "SPKEY"},
+ "sendgrid":  {"key": "SG.KEY"},
+ "postmark":  {"token": "PMTOKEN"},
+ "webhook":   {"path": "/plume/submit", "token": "HOOKTOKEN"}}
+JSON
+if ! httpapi_start "$WORK/api" "$WORK/providers.json"; then
+	skip "httpapi.py did not start" 9
+	exit 0
+fi
+for k in mg:MGKEY ses:SESSECRET sp:SPKEY sg:SG.KEY pm:PMTOKEN bad:WRONG; do
+	printf '%s\n' "${k#*:}" > "$WORK/${k%%:*}.key"
+	chmod 600 "$WORK/${k%%:*}.key"
+done
+# api KEYFILE SECTION-LINES...: one http instance "api" at the test server
+api() {
+	kf=$1
+	shift
+	write_conf "pipeline = http:api" "[http \"api\"]" \
+	    "base_url = $HTTPAPI_URL" "tls_ca_file = $TLS_DIR/ca.pem" \
+	    "api_key_file = $WORK/$kf" "$@"
+}
+last_path() { httpapi_get "$WORK/api" "$(httpapi_count "$WORK/api")" "$1"; }
+
+for p in "mailgun mg.key /v3/domains/mg.example.org domain = mg.example.org" \
+    "ses ses.key /v2/email/account region = eu-west-1" \
+    "sparkpost sp.key /api/v1/account" "sendgrid sg.key /v3/scopes" \
+    "postmark pm.key /server"; do
+	set -- $p
+	prov=$1 key=$2 path=$3
+	shift 3
+	extra=
+	[ $# -gt 0 ] && extra="$*"
+	if [ "$prov" = ses ]; then
+		api "$key" "provider = ses" "aws_access_key_id = AKIDPLUMETEST" \
+		    "$extra"
+	elif [ -n "$extra" ]; then
+		api "$key" "provider = $prov" "$extra"
+	else
+		api "$key" "provider = $prov"
+	fi
+	n0=$(httpapi_count "$WORK/api")
+	doctor
+	r=0
+	[ "$RC" -eq 0 ] && has "^✓  http:api credentials: accepted: GET .*$path answered 200" &&
+	    has '^✓  http:api https: .* reached at 127\.0\.0\.1 port' &&
+	    [ "$(last_path path)" = "$path" ] && [ "$(last_path method)" = GET ] &&
+	    [ "$(last_path verdict)" = accepted ] &&
+	    [ "$(httpapi_count "$WORK/api")" -eq $((n0 + 1)) ] || r=1
+	ok $r "http $prov: good key: GET $path (nothing sent), credentials accepted"
+	[ $r -eq 0 ] || { show; last_path violations | sed 's/^/# /'; }
+done
+
+api bad.key "provider = mailgun" "domain = mg.example.org"
+doctor
+expect "http mailgun: bad key: a cross with the 401 and a remedy" 1 \
+    '^✗  http:api credentials: refused: GET .*/v3/domains/mg\.example\.org answered 401: Forbidden' \
+    "^   fix: check the key in $WORK/bad.key"
+api bad.key "provider = sendgrid"
+doctor
+expect "http sendgrid: bad key: a cross with the provider's words" 1 \
+    '^✗  http:api credentials: refused: GET .*/v3/scopes answered 401: .*authorization grant is invalid'
+api mg.key "provider = mailgun" "domain = other.example.org"
+doctor
+expect "http mailgun: a domain not in the account: 404 named" 1 \
+    '^✗  http:api credentials: the key works, but domain other\.example\.org is not in the account' \
+    '^   fix: set domain = '
+write_conf "pipeline = http:api" "[http \"api\"]" "provider = sendgrid" \
+    "base_url = $HTTPAPI_URL" "api_key_file = $WORK/sg.key"
+doctor
+expect "http: the test CA not trusted: a TLS cross" 1 \
+    '^✗  http:api tls: GET .*/v3/scopes: .*certificate' '^   fix: the API.s certificate is not trusted here'
