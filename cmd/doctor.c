@@ -610,18 +610,18 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		check_pipeline(&d, &rt);
 
 	sender = default_sender(&rt);
-	params[np++] = "from";
+	params[np++] = PLUME_PROBE_FROM;
 	params[np++] = from != NULL ? from : sender;
 	if (to != NULL) {
-		params[np++] = "to";
+		params[np++] = PLUME_PROBE_TO;
 		params[np++] = to;
 	}
 	if (send) {
-		params[np++] = "send";
+		params[np++] = PLUME_PROBE_SEND;
 		params[np++] = "yes";
 	}
 	if (ports != NULL) {
-		params[np++] = "probe_ports";
+		params[np++] = PLUME_PROBE_PORTS;
 		params[np++] = ports;
 	}
 	params[np] = NULL;

@@ -210,7 +210,7 @@ static void
 try_other_ports(struct probe *pr, const struct addrinfo *ai,
     const char *why)
 {
-	const char *list = pr->h->probe_param(pr->p, "probe_ports");
+	const char *list = pr->h->probe_param(pr->p, PLUME_PROBE_PORTS);
 	char text[1500], remedy[300] = "";
 	int ports[16];
 	size_t n, k = 0;
@@ -478,9 +478,9 @@ step_auth(struct probe *pr, struct session *s)
 static int
 step_mail(struct probe *pr, struct session *s)
 {
-	const char *from = pr->h->probe_param(pr->p, "from");
-	const char *to = pr->h->probe_param(pr->p, "to");
-	const char *send = pr->h->probe_param(pr->p, "send");
+	const char *from = pr->h->probe_param(pr->p, PLUME_PROBE_FROM);
+	const char *to = pr->h->probe_param(pr->p, PLUME_PROBE_TO);
+	const char *send = pr->h->probe_param(pr->p, PLUME_PROBE_SEND);
 	int64_t t = shorter(pr->sm->command_ms, PROBE_COMMAND_MS);
 
 	if (from == NULL)
