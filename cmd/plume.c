@@ -43,6 +43,7 @@
 #include "aliases.h"
 #include "bounce.h"
 #include "conf.h"
+#include "doctor.h"
 #include "intake.h"
 #include "loader.h"
 #include "log.h"
@@ -1444,6 +1445,10 @@ usage(FILE *fp)
 	    "  plugins [-l]                   list available plugins\n"
 	    "  config check                   validate and print the "
 	    "config\n"
+	    "  doctor [--from A] [--to A] [--send] [--json] "
+	    "[--probe-ports LIST]\n"
+	    "                                 diagnose why mail does not go "
+	    "out\n"
 	    "  version                        print the version\n"
 	    "  PLUGIN COMMAND [args]          a plugin's own command\n");
 }
@@ -1574,7 +1579,7 @@ print_section(struct plume_inst *in)
 /* Warnings about permissions: a config others may write runs their
    commands; secrets others may read are not secret; a spool others
    may write is anyone's. */
-static void
+void
 config_modes(struct runtime *rt)
 {
 	struct stat st;
@@ -1777,6 +1782,9 @@ plume_main(int argc, char **argv)
 		rc = cmd_config(cfg, explicit_cfg, nargs - 1, args + 1);
 	else if (strcmp(args[0], "mailq") == 0)
 		rc = mailq(cfg, explicit_cfg);
+	else if (strcmp(args[0], "doctor") == 0)
+		rc = finish(doctor_main(cfg, explicit_cfg, nargs - 1,
+		    args + 1));
 	else if (strcmp(args[0], "queue") == 0)
 		rc = cmd_queue(cfg, explicit_cfg, nargs - 1, args + 1);
 	else if (strcmp(args[0], "log") == 0 || strcmp(args[0], "stats") == 0)

@@ -374,14 +374,33 @@ h_now(void)
 static const char *
 h_probe_param(struct plume_probe *p, const char *name)
 {
-	return NULL;	/* "plume doctor" supplies these (a later release) */
+	for (size_t i = 0; p != NULL && p->params != NULL &&
+	    p->params[i] != NULL; i += 2)
+		if (strcmp(p->params[i], name) == 0)
+			return p->params[i + 1];
+	return NULL;
 }
 
 static void PLUME_PRINTF(5, 6)
 h_probe_report(struct plume_probe *p, enum plume_check st, const char *check,
     const char *remedy, const char *fmt, ...)
 {
-	(void)p; (void)st; (void)check; (void)remedy; (void)fmt;
+	char *text;
+	va_list ap;
+
+	if (p == NULL || p->report == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		text = NULL;
+	va_end(ap);
+	/* one line per check, whatever a plugin or a server put in it */
+	for (char *c = text; c != NULL && *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	p->report(p->ctx, p->inst, st, check != NULL ? check : "?", remedy,
+	    text != NULL ? text : "(out of memory)");
+	free(text);
 }
 
 static int64_t

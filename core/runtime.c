@@ -576,6 +576,21 @@ runtime_inst_next(struct plume_inst *in)
 	return NULL;
 }
 
+int
+runtime_probe(struct runtime *rt, struct plume_inst *in,
+    struct plume_probe *p)
+{
+	const struct plume_transport_ops *t = in->plugin->desc.transport;
+
+	(void)rt;
+	if (!in->started || t == NULL ||
+	    !PLUME_OPS_HAS(t, struct plume_transport_ops, probe) ||
+	    t->probe == NULL)
+		return -1;
+	p->inst = in;
+	return t->probe(in->state, p);
+}
+
 void
 runtime_free(struct runtime *rt)
 {

@@ -90,6 +90,19 @@ struct runtime {
 	struct plume_inst *transport;	/* the route for every recipient */
 };
 
+/*
+ * One "plume doctor" run over one transport instance (the opaque
+ * struct plume_probe of the ABI): the options given, as NULL-terminated
+ * name, value pairs, and where each check goes.
+ */
+struct plume_probe {
+	struct plume_inst *inst;
+	const char *const *params;
+	void	(*report)(void *ctx, struct plume_inst *, enum plume_check,
+		    const char *check, const char *remedy, const char *text);
+	void	*ctx;
+};
+
 struct delivery_summary {
 	size_t	 delivered;
 	size_t	 tempfail;
@@ -136,5 +149,8 @@ struct plume_inst *runtime_inst_for(struct runtime *, struct plugin *);
 bool	 runtime_wants_flush(const struct runtime *);
 void	 runtime_flush_observers(struct runtime *);
 struct plume_inst *runtime_inst_next(struct plume_inst *);
+/* "plume doctor": runs the transport's probe(); -1 when it has none. */
+int	 runtime_probe(struct runtime *, struct plume_inst *,
+	    struct plume_probe *);
 
 #endif

@@ -194,6 +194,15 @@ struct plume_reply {
 #define PLUME_PARAM_NOTIFY	"notify"	/* rcpt: DSN NOTIFY, or NULL */
 #define PLUME_PARAM_ORCPT	"orcpt"		/* rcpt: DSN ORCPT, or NULL */
 
+/* "plume doctor" parameters for host->probe_param(); NULL when not
+   given.  A probe must send nothing unless PLUME_PROBE_SEND is "yes". */
+#define PLUME_PROBE_FROM	"from"		/* sender: --from, else the
+						   one a submission gets */
+#define PLUME_PROBE_TO		"to"		/* --to: a recipient to try */
+#define PLUME_PROBE_SEND	"send"		/* "yes": send a test message
+						   to PLUME_PROBE_TO */
+#define PLUME_PROBE_PORTS	"probe_ports"	/* --probe-ports "465,587" */
+
 /* Where host->header_add() puts a field. */
 enum plume_header_where {
 	PLUME_HEADER_PREPEND = 0,	/* above every other field (trace,

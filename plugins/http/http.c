@@ -45,6 +45,7 @@
 
 #include "http.h"
 #include "http_json.h"
+#include "http_probe.h"
 #include "http_provider.h"
 #include "http_req.h"
 
@@ -472,6 +473,7 @@ static const struct plume_transport_ops http_transport = {
 	.session_open = http_session_open,
 	.deliver = http_deliver,
 	.session_close = http_session_close,
+	.probe = http_probe,
 };
 
 const struct plume_plugin PLUME_PLUGIN(http) = {

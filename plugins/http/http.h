@@ -44,6 +44,10 @@ struct http_resp {
 	char	 request_id[128];	/* x-amzn-RequestId, X-Request-Id */
 	char	 message_id[256];	/* X-Message-Id (SendGrid) */
 	char	 error_type[128];	/* x-amzn-ErrorType (SES) */
+	/* how the connection went (plume doctor) */
+	char	 primary_ip[64];	/* the address connected to */
+	long	 primary_port;
+	long	 connect_ms, tls_ms;	/* from the start; -1: unknown */
 };
 
 void	 http_resp_reset(struct http_resp *);

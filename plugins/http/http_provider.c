@@ -443,17 +443,53 @@ url_authority(const char *url, char *out, size_t outlen)
 	return 0;
 }
 
+/* Signs c's request (its body as it stands) for SES with SigV4 and adds
+   the headers that carry the signature. */
 static int
-build_ses(struct http_call *c)
+ses_sign(struct http_call *c, const char *method, const char *path,
+    const char *host)
 {
 	const struct http_keys *k = c->keys;
 	struct sigv4_header hs[4];
 	struct sigv4_creds cr = { k->aws_id, k->aws_secret, k->aws_token };
 	struct sigv4_request rq;
-	char host[300], date[SIGV4_AMZ_DATE_SIZE];
-	char hash[SIGV4_SHA256_HEX_SIZE], err[200], *auth = NULL, *b64;
+	char date[SIGV4_AMZ_DATE_SIZE], hash[SIGV4_SHA256_HEX_SIZE], err[200];
+	char *auth = NULL;
 	time_t now = c->hp->h->now();
-	size_t len, nh = 0;
+	size_t nh = 0;
+
+	if (sigv4_sha256_hex(c->req.body ? c->req.body : "", c->req.len,
+	    hash) == -1 || sigv4_amz_date(now, date) == -1)
+		return fail(c, PLUME_TEMPFAIL, "SigV4: no hash or date");
+	if (c->req.body != NULL)
+		hs[nh++] = (struct sigv4_header){ "content-type",
+		    "application/json" };
+	hs[nh++] = (struct sigv4_header){ "host", host };
+	hs[nh++] = (struct sigv4_header){ "x-amz-date", date };
+	if (k->aws_token != NULL)
+		hs[nh++] = (struct sigv4_header){ "x-amz-security-token",
+		    k->aws_token };
+	rq = (struct sigv4_request){ method, path, NULL, hs, nh, hash };
+	if (sigv4_sign(&cr, c->hp->region, "ses", now, &rq, true, date, &auth,
+	    NULL, NULL, err, sizeof(err)) == -1)
+		return fail(c, PLUME_TEMPFAIL, "SigV4: %s", err);
+	if (header(c, "Host: %s", host) == -1 ||
+	    header(c, "X-Amz-Date: %s", date) == -1 ||
+	    (k->aws_token != NULL && header(c, "X-Amz-Security-Token: %s",
+	    k->aws_token) == -1) ||
+	    header(c, "Authorization: %s", auth) == -1) {
+		free(auth);
+		return -1;
+	}
+	free(auth);
+	return 0;
+}
+
+static int
+build_ses(struct http_call *c)
+{
+	char host[300], *b64;
+	size_t len;
 	char *msg = slurp(c, &len);
 	json_t *j;
 
@@ -472,30 +508,7 @@ build_ses(struct http_call *c)
 		return fail(c, PLUME_PERMFAIL, "base_url has no host");
 	if (body_json(c, j) == -1)
 		return -1;
-	if (sigv4_sha256_hex(c->req.body, c->req.len, hash) == -1 ||
-	    sigv4_amz_date(now, date) == -1)
-		return fail(c, PLUME_TEMPFAIL, "SigV4: no hash or date");
-	hs[nh++] = (struct sigv4_header){ "content-type", "application/json" };
-	hs[nh++] = (struct sigv4_header){ "host", host };
-	hs[nh++] = (struct sigv4_header){ "x-amz-date", date };
-	if (k->aws_token != NULL)
-		hs[nh++] = (struct sigv4_header){ "x-amz-security-token",
-		    k->aws_token };
-	rq = (struct sigv4_request){ "POST", "/v2/email/outbound-emails",
-	    NULL, hs, nh, hash };
-	if (sigv4_sign(&cr, c->hp->region, "ses", now, &rq, true, date, &auth,
-	    NULL, NULL, err, sizeof(err)) == -1)
-		return fail(c, PLUME_TEMPFAIL, "SigV4: %s", err);
-	if (header(c, "Host: %s", host) == -1 ||
-	    header(c, "X-Amz-Date: %s", date) == -1 ||
-	    (k->aws_token != NULL && header(c, "X-Amz-Security-Token: %s",
-	    k->aws_token) == -1) ||
-	    header(c, "Authorization: %s", auth) == -1) {
-		free(auth);
-		return -1;
-	}
-	free(auth);
-	return 0;
+	return ses_sign(c, "POST", "/v2/email/outbound-emails", host);
 }
 
 static int
@@ -649,6 +662,69 @@ http_call_build(struct http_call *c, CURL *curl)
 		break;
 	case HTTP_WEBHOOK:
 		rc = build_webhook(c);
+		break;
+	}
+	c->req.url = c->url;
+	c->req.headers = c->headers;
+	return rc;
+}
+
+static int
+userpwd(struct http_call *c, const char *user)
+{
+	size_t n = strlen(user) + strlen(c->keys->api_key) + 2;
+
+	if ((c->userpwd = malloc(n)) == NULL)
+		return fail(c, PLUME_TEMPFAIL, "out of memory");
+	snprintf(c->userpwd, n, "%s:%s", user, c->keys->api_key);
+	c->req.userpwd = c->userpwd;
+	return 0;
+}
+
+int
+http_call_build_probe(struct http_call *c)
+{
+	struct http *hp = c->hp;
+	const char *key = c->keys->api_key;
+	char host[300];
+	int rc = -1;
+
+	c->req.method = "GET";
+	switch (hp->provider) {
+	case HTTP_MAILGUN:
+		snprintf(c->url, sizeof(c->url), "%s/v3/domains/%s",
+		    hp->base_url, hp->domain);
+		rc = userpwd(c, "api");
+		break;
+	case HTTP_SES:
+		snprintf(c->url, sizeof(c->url), "%s/v2/email/account",
+		    hp->base_url);
+		if (url_authority(hp->base_url, host, sizeof(host)) == -1)
+			rc = fail(c, PLUME_PERMFAIL, "base_url has no host");
+		else
+			rc = ses_sign(c, "GET", "/v2/email/account", host);
+		break;
+	case HTTP_SPARKPOST:
+		snprintf(c->url, sizeof(c->url), "%s/api/v1/account",
+		    hp->base_url);
+		rc = header(c, "Authorization: %s", key);
+		break;
+	case HTTP_SENDGRID:
+		snprintf(c->url, sizeof(c->url), "%s/v3/scopes", hp->base_url);
+		rc = header(c, "Authorization: Bearer %s", key);
+		break;
+	case HTTP_POSTMARK:
+		snprintf(c->url, sizeof(c->url), "%s/server", hp->base_url);
+		rc = header(c, "Accept: application/json") == -1 ? -1 :
+		    header(c, "X-Postmark-Server-Token: %s", key);
+		break;
+	case HTTP_WEBHOOK:
+		/* nothing to ask without posting: reachability only */
+		snprintf(c->url, sizeof(c->url), "%s", hp->base_url);
+		c->req.method = "HEAD";
+		rc = hp->auth == AUTH_BEARER ? header(c, "Authorization: "
+		    "Bearer %s", key) : hp->auth == AUTH_BASIC ?
+		    userpwd(c, hp->user) : 0;
 		break;
 	}
 	c->req.url = c->url;

@@ -69,6 +69,12 @@ struct http_call {
 /* Builds c->req for c->hp's provider.  0, or -1 with c->fail_status
    and c->err set. */
 int	 http_call_build(struct http_call *, CURL *);
+/* Builds c->req for "plume doctor": a request that sends nothing but
+   shows whether the credentials are accepted (Mailgun GET
+   /v3/domains/{domain}, SES GET /v2/email/account, SparkPost GET
+   /api/v1/account, SendGrid GET /v3/scopes, Postmark GET /server; the
+   webhook: HEAD on its URL, reachability only). */
+int	 http_call_build_probe(struct http_call *);
 void	 http_call_free(struct http_call *);
 
 /* Reads the session's secrets; -1 with a reason in err. */

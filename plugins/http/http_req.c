@@ -234,7 +234,11 @@ http_perform(CURL *c, const struct http_opts *o, const struct http_req *q,
 	}
 	if (q->src != NULL)
 		q->src->done = 0;
-	if (q->mime != NULL)
+	if (q->method != NULL && strcmp(q->method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (q->method != NULL && strcmp(q->method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (q->mime != NULL)
 		curl_easy_setopt(c, CURLOPT_MIMEPOST, q->mime);
 	else if (q->src != NULL) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -252,6 +256,20 @@ http_perform(CURL *c, const struct http_opts *o, const struct http_req *q,
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+	{
+		char *ip = NULL;
+		curl_off_t ct = -1, tt = -1;
+
+		if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) ==
+		    CURLE_OK && ip != NULL)
+			snprintf(r->primary_ip, sizeof(r->primary_ip), "%s",
+			    ip);
+		curl_easy_getinfo(c, CURLINFO_PRIMARY_PORT, &r->primary_port);
+		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &ct);
+		curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tt);
+		r->connect_ms = ct >= 0 ? (long)(ct / 1000) : -1;
+		r->tls_ms = tt > 0 ? (long)(tt / 1000) : -1;
+	}
 	/* the options must not point at this call's stack afterwards */
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	expect->next = NULL;

@@ -31,6 +31,7 @@ struct http_req {
 	struct http_src *src;
 	curl_mime *mime;
 	const char *userpwd;		/* Basic auth "user:password" */
+	const char *method;		/* NULL: POST; "GET", "HEAD" */
 };
 
 /* Settings that hold for every request of an instance. */

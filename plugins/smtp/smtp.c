@@ -67,47 +67,7 @@
 #include "smtp_conn.h"
 #include "smtp_reply.h"
 #include "secret.h"
-
-enum tls_mode { TLS_STARTTLS, TLS_IMPLICIT, TLS_NONE };
-
-struct smtp {
-	const struct plume_host *h;
-	struct plume_inst *in;
-	const char *host;
-	int	 port;
-	enum tls_mode tls;
-	struct smtp_tls_opts tlso;
-	const char *user;
-	const char *password_file;
-	const char *const *password_command;
-	const char *const *auth;	/* mechanisms, or NULL: automatic */
-	bool	 allow_plaintext_auth;
-	bool	 auth_failure_bounce;
-	int64_t	 connect_ms, command_ms, data_ms, final_ms;
-	const char *helo;
-};
-
-struct session {
-	struct smtp *sm;
-	struct smtp_conn c;
-	struct smtp_reply r;
-	int64_t	 cap;			/* overall deadline, or 0 */
-	bool	 pipelining, eightbit, smtputf8, dsn, starttls, size_ext;
-	long long size;			/* SIZE limit, 0: none */
-	char	 mechs[512];		/* AUTH mechanisms offered */
-	char	 auth_used[128];
-	char	 relay[400];
-	bool	 dirty;			/* a transaction needs RSET */
-	char	 err[1024];
-	/* the reply that ended a failed session */
-	struct plume_reply fail;
-	char	 fail_text[2 * SMTP_REPLY_TEXT_MAX + 700];
-	char	 fail_enh[16];
-	bool	 fail_auth5xx;
-	/* SASL secret for the callback */
-	char	*secret;
-	sasl_secret_t *sasl_secret;
-};
+#include "smtp.h"
 
 static const struct plume_conf_key smtp_keys[] = {
 	{ "host", PLUME_CONF_STRING, PLUME_KEY_REQUIRED, NULL, NULL, 0, 0,
@@ -151,8 +111,8 @@ static const struct plume_conf_key smtp_keys[] = {
 
 /* ---- small helpers --------------------------------------------------- */
 
-static int64_t
-op_deadline(struct session *s, int64_t timeout_ms)
+int64_t
+smtp_deadline(struct session *s, int64_t timeout_ms)
 {
 	int64_t d = s->sm->h->monotonic_ms() + timeout_ms;
 
@@ -166,12 +126,12 @@ dialogue(struct session *s, const char *dir, const char *line)
 }
 
 /* Queues a command (without CRLF); logged unless it is secret. */
-static void
-cmd(struct session *s, bool secret, const char *fmt, ...)
+void
+smtp_cmd(struct session *s, bool secret, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void
-cmd(struct session *s, bool secret, const char *fmt, ...)
+void
+smtp_cmd(struct session *s, bool secret, const char *fmt, ...)
 {
 	char line[1200];
 	va_list ap;
@@ -202,10 +162,10 @@ cmd(struct session *s, bool secret, const char *fmt, ...)
 }
 
 /* Flushes what is queued and reads one reply into s->r. */
-static int
-reply(struct session *s, int64_t timeout_ms)
+int
+smtp_read(struct session *s, int64_t timeout_ms)
 {
-	int64_t dl = op_deadline(s, timeout_ms);
+	int64_t dl = smtp_deadline(s, timeout_ms);
 	size_t len;
 	int st;
 
@@ -268,8 +228,8 @@ session_fail(struct session *s, bool with_reply, const char *fmt, ...)
 	return -1;
 }
 
-static bool
-has_word(const char *list, const char *word)
+bool
+smtp_has_word(const char *list, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -321,11 +281,11 @@ parse_caps(struct session *s)
 	}
 }
 
-static int
-ehlo(struct session *s)
+int
+smtp_ehlo(struct session *s)
 {
-	cmd(s, false, "EHLO %s", s->sm->helo);
-	if (reply(s, s->sm->command_ms) == -1)
+	smtp_cmd(s, false, "EHLO %s", s->sm->helo);
+	if (smtp_read(s, s->sm->command_ms) == -1)
 		return session_fail(s, false, "EHLO: %s", s->err);
 	if (s->r.code == 250) {
 		parse_caps(s);
@@ -334,8 +294,8 @@ ehlo(struct session *s)
 	if (s->r.code / 100 != 5)
 		return session_fail(s, true, "%s refused EHLO", s->relay);
 	/* an old server: HELO, and no extensions */
-	cmd(s, false, "HELO %s", s->sm->helo);
-	if (reply(s, s->sm->command_ms) == -1)
+	smtp_cmd(s, false, "HELO %s", s->sm->helo);
+	if (smtp_read(s, s->sm->command_ms) == -1)
 		return session_fail(s, false, "HELO: %s", s->err);
 	if (s->r.code != 250)
 		return session_fail(s, true, "%s refused HELO", s->relay);
@@ -410,7 +370,7 @@ sasl_cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
 static bool
 want_mech(struct session *s, const char *mech)
 {
-	if (!has_word(s->mechs, mech))
+	if (!smtp_has_word(s->mechs, mech))
 		return false;
 	if (s->sm->auth == NULL)	/* automatic: not the OAuth2 ones */
 		return strcasecmp(mech, "XOAUTH2") != 0 &&
@@ -458,15 +418,15 @@ auth_oauth(struct session *s, const char *mech)
 	free(raw);
 	if (b64 == NULL)
 		return session_fail(s, false, "out of memory");
-	cmd(s, true, "AUTH %s %s", mech, b64);
+	smtp_cmd(s, true, "AUTH %s %s", mech, b64);
 	OPENSSL_cleanse(b64, strlen(b64));
 	free(b64);
-	if (reply(s, s->sm->command_ms) == -1)
+	if (smtp_read(s, s->sm->command_ms) == -1)
 		return session_fail(s, false, "AUTH: %s", s->err);
 	if (s->r.code == 334) {
 		/* an error document: acknowledge, then the real reply */
-		cmd(s, true, "%s", "");
-		if (reply(s, s->sm->command_ms) == -1)
+		smtp_cmd(s, true, "%s", "");
+		if (smtp_read(s, s->sm->command_ms) == -1)
 			return session_fail(s, false, "AUTH: %s", s->err);
 	}
 	return auth_finish(s, mech);
@@ -537,16 +497,16 @@ auth_sasl(struct session *s)
 		if ((b64 = b64_encode(out,
 		    outlen)) == NULL)
 			goto out;
-		cmd(s, true, "AUTH %s %s", mech, outlen ? b64 : "=");
+		smtp_cmd(s, true, "AUTH %s %s", mech, outlen ? b64 : "=");
 		OPENSSL_cleanse(b64, strlen(b64));
 		free(b64);
 	} else
-		cmd(s, true, "AUTH %s", mech);
+		smtp_cmd(s, true, "AUTH %s", mech);
 	for (;;) {
 		unsigned char *in;
 		size_t inlen = 0;
 
-		if (reply(s, s->sm->command_ms) == -1) {
+		if (smtp_read(s, s->sm->command_ms) == -1) {
 			session_fail(s, false, "AUTH: %s", s->err);
 			goto out;
 		}
@@ -561,8 +521,8 @@ auth_sasl(struct session *s)
 		    NULL, &out, &outlen);
 		free(in);
 		if (rc != SASL_OK && rc != SASL_CONTINUE) {
-			cmd(s, false, "*");	/* cancel (RFC 4954) */
-			reply(s, s->sm->command_ms);
+			smtp_cmd(s, false, "*");	/* cancel (RFC 4954) */
+			smtp_read(s, s->sm->command_ms);
 			session_fail(s, false, "AUTH %s: %s", mech,
 			    sasl_errdetail(conn));
 			goto out;
@@ -570,7 +530,7 @@ auth_sasl(struct session *s)
 		if ((b64 = b64_encode(out ? out : "",
 		    out ? outlen : 0)) == NULL)
 			goto out;
-		cmd(s, true, "%s", b64);
+		smtp_cmd(s, true, "%s", b64);
 		OPENSSL_cleanse(b64, strlen(b64));
 		free(b64);
 	}
@@ -580,8 +540,8 @@ out:
 	return result;
 }
 
-static int
-authenticate(struct session *s)
+int
+smtp_authenticate(struct session *s)
 {
 	struct smtp *sm = s->sm;
 	char err[512];
@@ -610,7 +570,7 @@ authenticate(struct session *s)
 	for (size_t i = 0; sm->auth != NULL && sm->auth[i] != NULL; i++)
 		if ((strcasecmp(sm->auth[i], "XOAUTH2") == 0 ||
 		    strcasecmp(sm->auth[i], "OAUTHBEARER") == 0) &&
-		    has_word(s->mechs, sm->auth[i])) {
+		    smtp_has_word(s->mechs, sm->auth[i])) {
 			oauth = strcasecmp(sm->auth[i], "XOAUTH2") == 0 ?
 			    "XOAUTH2" : "OAUTHBEARER";
 			break;
@@ -620,8 +580,8 @@ authenticate(struct session *s)
 
 /* ---- session --------------------------------------------------------- */
 
-static void
-session_free(struct session *s)
+void
+smtp_session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
@@ -638,7 +598,7 @@ static int
 session_start(struct session *s)
 {
 	struct smtp *sm = s->sm;
-	int64_t dl = op_deadline(s, sm->connect_ms);
+	int64_t dl = smtp_deadline(s, sm->connect_ms);
 
 	if (conn_connect(&s->c, sm->host, sm->port, dl, s->err,
 	    sizeof(s->err)) == -1)
@@ -646,36 +606,36 @@ session_start(struct session *s)
 	snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d", sm->host, s->c.ip,
 	    sm->port);
 	if (sm->tls == TLS_IMPLICIT && conn_tls(&s->c, &sm->tlso,
-	    op_deadline(s, sm->command_ms), s->err, sizeof(s->err)) == -1)
+	    smtp_deadline(s, sm->command_ms), s->err, sizeof(s->err)) == -1)
 		return session_fail(s, false, "%s (tls = implicit: does %s "
 		    "speak TLS on port %d?)", s->err, sm->host, sm->port);
-	if (reply(s, sm->command_ms) == -1)
+	if (smtp_read(s, sm->command_ms) == -1)
 		return session_fail(s, false, "no greeting: %s%s", s->err,
 		    sm->tls == TLS_STARTTLS && sm->port == 465 ? " (port 465 "
 		    "usually wants tls = implicit)" : "");
 	if (s->r.code != 220)
 		return session_fail(s, true, "%s greeted with %d", s->relay,
 		    s->r.code);
-	if (ehlo(s) == -1)
+	if (smtp_ehlo(s) == -1)
 		return -1;
 	if (sm->tls == TLS_STARTTLS) {
 		if (!s->starttls)
 			return session_fail(s, false, "%s does not offer "
 			    "STARTTLS, and tls = starttls: not sending in "
 			    "clear", s->relay);
-		cmd(s, false, "STARTTLS");
-		if (reply(s, sm->command_ms) == -1)
+		smtp_cmd(s, false, "STARTTLS");
+		if (smtp_read(s, sm->command_ms) == -1)
 			return session_fail(s, false, "STARTTLS: %s", s->err);
 		if (s->r.code != 220)
 			return session_fail(s, true, "%s refused STARTTLS",
 			    s->relay);
-		if (conn_tls(&s->c, &sm->tlso, op_deadline(s, sm->command_ms),
+		if (conn_tls(&s->c, &sm->tlso, smtp_deadline(s, sm->command_ms),
 		    s->err, sizeof(s->err)) == -1)
 			return session_fail(s, false, "%s", s->err);
-		if (ehlo(s) == -1)	/* forget what was said in clear */
+		if (smtp_ehlo(s) == -1)	/* forget what was said in clear */
 			return -1;
 	}
-	if (sm->user != NULL && authenticate(s) == -1)
+	if (sm->user != NULL && smtp_authenticate(s) == -1)
 		return -1;
 	return 0;
 }
@@ -707,7 +667,7 @@ smtp_session_open(void *state, void **session_r, struct plume_reply *reply_r)
 		if (s->fail_auth5xx && sm->auth_failure_bounce)
 			last.status = PLUME_PERMFAIL;
 		*reply_r = last;
-		session_free(s);
+		smtp_session_free(s);
 		return last.status;
 	}
 	*session_r = s;
@@ -722,10 +682,10 @@ smtp_session_close(void *state, void *session)
 	if (s == NULL)
 		return;
 	if (s->c.fd != -1) {
-		cmd(s, false, "QUIT");
-		reply(s, 5000);
+		smtp_cmd(s, false, "QUIT");
+		smtp_read(s, 5000);
 	}
-	session_free(s);
+	smtp_session_free(s);
 }
 
 /* ---- a transaction --------------------------------------------------- */
@@ -830,7 +790,7 @@ send_body(struct session *s, struct plume_msg *m)
 			out[o++] = c;
 		}
 		conn_write(&s->c, out, o);
-		if (conn_flush(&s->c, op_deadline(s, s->sm->data_ms), s->err,
+		if (conn_flush(&s->c, smtp_deadline(s, s->sm->data_ms), s->err,
 		    sizeof(s->err)) == -1) {
 			h->stream_close(st);
 			return -1;
@@ -897,8 +857,8 @@ transaction(struct session *s, struct plume_msg *m)
 	if ((accepted = calloc(n ? n : 1, sizeof(*accepted))) == NULL)
 		return -1;
 	if (s->dirty) {
-		cmd(s, false, "RSET");
-		if (reply(s, s->sm->command_ms) == -1 || s->r.code != 250) {
+		smtp_cmd(s, false, "RSET");
+		if (smtp_read(s, s->sm->command_ms) == -1 || s->r.code != 250) {
 			free(accepted);
 			all_result(s, m, NULL, PLUME_TEMPFAIL, 451, "4.4.2",
 			    "RSET failed");
@@ -921,9 +881,9 @@ transaction(struct session *s, struct plume_msg *m)
 		xtext(x, sizeof(x), envid);
 		param_add(params, sizeof(params), " ENVID=%s", x);
 	}
-	cmd(s, false, "MAIL FROM:<%s>%s", h->msg_sender(m), params);
+	smtp_cmd(s, false, "MAIL FROM:<%s>%s", h->msg_sender(m), params);
 	if (!s->pipelining) {
-		if (reply(s, s->sm->command_ms) == -1)
+		if (smtp_read(s, s->sm->command_ms) == -1)
 			goto lost;
 		if (s->r.code / 100 != 2) {
 			all_result(s, m, NULL, s->r.code / 100 == 5 ?
@@ -944,9 +904,9 @@ transaction(struct session *s, struct plume_msg *m)
 			xtext(x, sizeof(x), orcpt);
 			param_add(params, sizeof(params), " ORCPT=rfc822;%s", x);
 		}
-		cmd(s, false, "RCPT TO:<%s>%s", h->msg_rcpt(m, i), params);
+		smtp_cmd(s, false, "RCPT TO:<%s>%s", h->msg_rcpt(m, i), params);
 		if (!s->pipelining) {
-			if (reply(s, s->sm->command_ms) == -1)
+			if (smtp_read(s, s->sm->command_ms) == -1)
 				goto lost;
 			if (s->r.code / 100 == 2) {
 				accepted[i] = true;
@@ -957,8 +917,8 @@ transaction(struct session *s, struct plume_msg *m)
 	}
 	if (s->pipelining) {
 		/* RFC 2920: DATA goes with the group; its reply tells */
-		cmd(s, false, "DATA");
-		if (reply(s, s->sm->command_ms) == -1)
+		smtp_cmd(s, false, "DATA");
+		if (smtp_read(s, s->sm->command_ms) == -1)
 			goto lost;
 		mail_ok = s->r.code / 100 == 2;
 		if (!mail_ok) {
@@ -974,7 +934,7 @@ transaction(struct session *s, struct plume_msg *m)
 			}
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (reply(s, s->sm->command_ms) == -1)
+			if (smtp_read(s, s->sm->command_ms) == -1)
 				goto lost;
 			if (closing(s)) {
 				all_result(s, m, NULL, PLUME_TEMPFAIL,
@@ -991,19 +951,19 @@ transaction(struct session *s, struct plume_msg *m)
 			} else
 				rcpt_result(s, m, i);
 		}
-		if (reply(s, s->sm->data_ms) == -1)
+		if (smtp_read(s, s->sm->data_ms) == -1)
 			goto lost;
 		if (s->r.code == 354 && naccepted == 0) {
 			/* a server that takes DATA with no recipient */
 			conn_write(&s->c, ".\r\n", 3);
-			if (reply(s, s->sm->final_ms) == -1)
+			if (smtp_read(s, s->sm->final_ms) == -1)
 				goto lost;
 			free(accepted);
 			return 0;
 		}
 	} else if (naccepted > 0) {
-		cmd(s, false, "DATA");
-		if (reply(s, s->sm->data_ms) == -1)
+		smtp_cmd(s, false, "DATA");
+		if (smtp_read(s, s->sm->data_ms) == -1)
 			goto lost;
 	}
 	if (naccepted == 0) {
@@ -1018,7 +978,7 @@ transaction(struct session *s, struct plume_msg *m)
 		return closing(s) ? -1 : 0;
 	}
 	dialogue(s, ">", "(message)");
-	if (send_body(s, m) == -1 || reply(s, s->sm->final_ms) == -1) {
+	if (send_body(s, m) == -1 || smtp_read(s, s->sm->final_ms) == -1) {
 		snprintf(text, sizeof(text), "%s%s", s->err,
 		    " (after the message was sent; the server may have it)");
 		all_result(s, m, accepted, PLUME_TEMPFAIL, 451, "4.4.2", text);
@@ -1080,7 +1040,7 @@ smtp_deliver(void *state, void *session, struct plume_msg *m)
 			if (own->relay[0] != '\0')
 				sm->h->note(m, "relay", own->relay);
 			sm->h->set_result(m, PLUME_RCPT_ALL, &rep);
-			session_free(own);
+			smtp_session_free(own);
 			return PLUME_TEMPFAIL;
 		}
 		note_session(own, m);
@@ -1088,7 +1048,7 @@ smtp_deliver(void *state, void *session, struct plume_msg *m)
 		if (rc == 0)
 			smtp_session_close(sm, own);
 		else
-			session_free(own);
+			smtp_session_free(own);
 		return PLUME_OK;
 	}
 	s->cap = PLUME_HOST_HAS(sm->h, msg_deadline_ms) ?
@@ -1173,6 +1133,7 @@ static const struct plume_transport_ops smtp_transport = {
 	.session_open = smtp_session_open,
 	.deliver = smtp_deliver,
 	.session_close = smtp_session_close,
+	.probe = smtp_probe,
 };
 
 const struct plume_plugin PLUME_PLUGIN(smtp) = {

@@ -40,8 +40,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -124,6 +126,40 @@ fail:
 }
 
 int
+conn_connect_addr(struct smtp_conn *c, const char *host,
+    const struct addrinfo *ai, int port, int64_t deadline, char *err,
+    size_t errlen)
+{
+	void *addr = ai->ai_family == AF_INET6 ?
+	    (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+	    (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+
+	struct sockaddr_storage ss;
+	struct addrinfo one = *ai;
+
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->port = port;
+	inet_ntop(ai->ai_family, addr, c->ip, sizeof(c->ip));
+	/* the address as resolved, on the port asked for (a probe tries
+	   other ports of the same address) */
+	if (ai->ai_addrlen <= sizeof(ss)) {
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+			    htons((uint16_t)port);
+		else if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port =
+			    htons((uint16_t)port);
+		one.ai_addr = (struct sockaddr *)&ss;
+	}
+	if (connect_one(c, &one, deadline) == 0)
+		return 0;
+	snprintf(err, errlen, "connect to %s[%s]:%d: %s", host, c->ip, port,
+	    errno == ETIMEDOUT ? "timed out" : strerror(errno));
+	return -1;
+}
+
+int
 conn_connect(struct smtp_conn *c, const char *host, int port,
     int64_t deadline, char *err, size_t errlen)
 {
@@ -145,17 +181,11 @@ conn_connect(struct smtp_conn *c, const char *host, int port,
 	}
 	snprintf(err, errlen, "%s: no address", host);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		void *addr = ai->ai_family == AF_INET6 ?
-		    (void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		    (void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-
-		inet_ntop(ai->ai_family, addr, c->ip, sizeof(c->ip));
-		if (connect_one(c, ai, deadline) == 0) {
+		if (conn_connect_addr(c, host, ai, port, deadline, err,
+		    errlen) == 0) {
 			freeaddrinfo(res);
 			return 0;
 		}
-		snprintf(err, errlen, "connect to %s[%s]:%d: %s", host, c->ip,
-		    port, errno == ETIMEDOUT ? "timed out" : strerror(errno));
 		if (deadline - c->now() <= 0)
 			break;
 	}
@@ -259,6 +289,11 @@ conn_tls(struct smtp_conn *c, const struct smtp_tls_opts *o,
 		}
 	} else
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	/* a probe looks at what the server shows and judges afterwards
+	   (conn_tls_info): the chain is verified all the same, only a
+	   failure does not end the handshake */
+	if (o->probe)
+		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	if (o->cert_file != NULL &&
 	    (SSL_CTX_use_certificate_chain_file(c->ctx, o->cert_file) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(c->ctx, o->key_file ? o->key_file :
@@ -306,8 +341,8 @@ conn_tls(struct smtp_conn *c, const struct smtp_tls_opts *o,
 		ssl_error(err, errlen, "TLS handshake failed");
 		return -1;
 	}
-	if (o->fingerprint != NULL && check_pin(c->ssl, o->fingerprint, err,
-	    errlen) == -1)
+	if (o->fingerprint != NULL && !o->probe && check_pin(c->ssl,
+	    o->fingerprint, err, errlen) == -1)
 		return -1;
 	c->rpos = c->rlen = 0;
 	return 0;
@@ -499,6 +534,71 @@ int
 conn_tls_bits(const struct smtp_conn *c)
 {
 	return c->ssl != NULL ? SSL_get_cipher_bits(c->ssl, NULL) : 0;
+}
+
+static void
+name_of(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int k;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+	k = BIO_read(b, buf, (int)len - 1);
+	buf[k > 0 ? k : 0] = '\0';
+	BIO_free(b);
+}
+
+int
+conn_tls_info(struct smtp_conn *c, const struct smtp_tls_opts *o,
+    struct conn_tls_info *t)
+{
+	X509 *cert;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const ASN1_TIME *na;
+	struct tm tm;
+	long vr;
+
+	memset(t, 0, sizeof(*t));
+	if (c->ssl == NULL || (cert = SSL_get1_peer_certificate(c->ssl)) ==
+	    NULL) {
+		snprintf(t->verdict, sizeof(t->verdict), "the server sent no "
+		    "certificate");
+		return -1;
+	}
+	name_of(X509_get_subject_name(cert), t->subject, sizeof(t->subject));
+	name_of(X509_get_issuer_name(cert), t->issuer, sizeof(t->issuer));
+	if ((na = X509_get0_notAfter(cert)) != NULL &&
+	    ASN1_TIME_to_tm(na, &tm) == 1)
+		t->not_after = timegm(&tm);
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
+		for (unsigned int i = 0; i < mdlen && i < 32; i++)
+			snprintf(t->fingerprint + 2 * i, 3, "%02x", md[i]);
+	X509_free(cert);
+	if (o->fingerprint != NULL) {
+		char err[256];
+
+		t->pinned = true;
+		if (check_pin(c->ssl, o->fingerprint, err, sizeof(err)) == -1) {
+			snprintf(t->verdict, sizeof(t->verdict), "%s", err);
+			return -1;
+		}
+		snprintf(t->verdict, sizeof(t->verdict), "matches "
+		    "tls_fingerprint");
+		return 0;
+	}
+	vr = SSL_get_verify_result(c->ssl);
+	if (vr != X509_V_OK) {
+		snprintf(t->verdict, sizeof(t->verdict), "%s",
+		    X509_verify_cert_error_string(vr));
+		t->verify_error = (int)vr;
+		return -1;
+	}
+	snprintf(t->verdict, sizeof(t->verdict), "chain and name verified");
+	return 0;
 }
 
 void

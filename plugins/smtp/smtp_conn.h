@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -18,6 +19,20 @@ struct smtp_tls_opts {
 	const char *cert_file;
 	const char *key_file;
 	const char *fingerprint;	/* SHA-256 pin, hex with or without ':' */
+	bool	 probe;			/* plume doctor: never refuse the
+					   certificate, judge it with
+					   conn_tls_info() */
+};
+
+/* What a probe shows of the TLS session (conn_tls_info). */
+struct conn_tls_info {
+	char	 subject[256];
+	char	 issuer[256];
+	time_t	 not_after;		/* 0: unknown */
+	char	 fingerprint[65];	/* SHA-256, lower-case hex */
+	bool	 pinned;		/* judged by tls_fingerprint */
+	int	 verify_error;		/* X509_V_ERR_*, 0 */
+	char	 verdict[256];		/* why it is (not) trusted */
 };
 
 struct smtp_conn {
@@ -40,6 +55,11 @@ void	conn_init(struct smtp_conn *, int64_t (*now)(void));
 /* Connects to every address of host in turn until one answers. */
 int	conn_connect(struct smtp_conn *, const char *host, int port,
 	    int64_t deadline, char *err, size_t errlen);
+/* Connects to one address (from getaddrinfo) of host. */
+struct addrinfo;
+int	conn_connect_addr(struct smtp_conn *, const char *host,
+	    const struct addrinfo *, int port, int64_t deadline, char *err,
+	    size_t errlen);
 /* TLS handshake with verification; discards whatever was read before. */
 int	conn_tls(struct smtp_conn *, const struct smtp_tls_opts *,
 	    int64_t deadline, char *err, size_t errlen);
@@ -54,6 +74,10 @@ bool	conn_pending(const struct smtp_conn *);
 const char *conn_tls_version(const struct smtp_conn *);
 const char *conn_tls_cipher(const struct smtp_conn *);
 int	conn_tls_bits(const struct smtp_conn *);
+/* After a handshake: the certificate, and whether it is trusted as a
+   delivery would judge it (0) or not (-1, the reason in verdict). */
+int	conn_tls_info(struct smtp_conn *, const struct smtp_tls_opts *,
+	    struct conn_tls_info *);
 void	conn_close(struct smtp_conn *);
 
 #endif

@@ -57,6 +57,18 @@ Files in D, one set per request, numbered from 0001 in arrival order:
   script      scripted answers, written by the test (see below)
   log         one line per request and the server's own complaints
 
+Account endpoints that send nothing (plume doctor checks credentials
+with them), GET only, authenticated exactly as sending is:
+  Mailgun   GET /v3/domains/{domain}  200 {"domain": {...}}; another
+            domain 404 {"message": "Domain not found"}; 401 "Forbidden"
+  SES v2    GET /v2/email/account     200 {"SendingEnabled": true, ...};
+            SigV4 as for sending (403 on a bad signature or key)
+  SparkPost GET /api/v1/account       200 {"results": {...}}; 401
+  SendGrid  GET /v3/scopes            200 {"scopes": [...]}; 401
+  Postmark  GET /server               200 {"ID": .., "Name": ..}; Accept:
+            application/json required; 401 ErrorCode 10
+Any other method on them is answered 405.
+
 Every request is judged in full.  A request breaking any rule is answered
 with the provider's documented error for that rule, and every broken rule
 is a line in "violations".  Rules marked "plume:" below are plume's
@@ -249,6 +261,7 @@ class Judge:
         self.first = None
         self.envelope = {"from": None, "to": []}
         self.eml = None
+        self.account = None     # the answer of an account endpoint
 
     def fail(self, status, message, code=None, field=None):
         self.violations.append(message)
@@ -354,6 +367,12 @@ class Provider:
         if req.method != "POST":
             judge.stop(405, "method %s, not POST" % req.method)
 
+    def get_only(self, req, judge, code=None):
+        if req.method != "GET":
+            judge.stop(405, "method %s, not GET" % req.method, code)
+        if req.body:
+            judge.fail(400, "a GET with a body", code)
+
     def post_to_path(self, req, judge, code=None):
         """POST to the provider's one documented path (self.PATH)."""
         if req.path != self.PATH:
@@ -373,17 +392,10 @@ class Mailgun(Provider):
     name = "mailgun"
 
     def owns(self, path):
-        return re.match(r"^/v3/[^/]+/messages", path) is not None
+        return re.match(r"^/v3/[^/]+/messages", path) is not None or \
+            re.match(r"^/v3/domains/[^/]+$", path) is not None
 
-    def judge(self, req, judge):
-        domain = self.conf.get("domain", "")
-        m = re.match(r"^/v3/([^/]+)/messages\.mime$", req.path)
-        if not m:
-            judge.stop(404, "no such path %s (POST /v3/{domain}/"
-                       "messages.mime)" % req.path)
-        if m.group(1) != domain:
-            judge.stop(404, "Domain not found: %s" % m.group(1))
-        self.post_only(req, judge)
+    def auth(self, req, judge):
         auth = req.header("Authorization") or ""
         if not auth.startswith("Basic "):
             judge.stop(401, "no Basic authorization (user api, the key as "
@@ -392,6 +404,30 @@ class Mailgun(Provider):
         if cred is None or cred.decode("utf-8", "replace") != \
                 "api:" + self.conf.get("key", ""):
             judge.stop(401, "wrong credentials: want user api and the key")
+
+    def judge(self, req, judge):
+        domain = self.conf.get("domain", "")
+        d = re.match(r"^/v3/domains/([^/]+)$", req.path)
+        if d:
+            # https://documentation.mailgun.com/docs/mailgun/api-reference/
+            #   openapi-final/tag/Domains/ : GET /v3/domains/{name}
+            self.get_only(req, judge)
+            self.auth(req, judge)
+            if d.group(1) != domain:
+                judge.stop(404, "Domain not found")
+            judge.account = {"domain": {"name": domain, "state": "active",
+                                        "type": "custom"},
+                             "receiving_dns_records": [],
+                             "sending_dns_records": []}
+            return
+        m = re.match(r"^/v3/([^/]+)/messages\.mime$", req.path)
+        if not m:
+            judge.stop(404, "no such path %s (POST /v3/{domain}/"
+                       "messages.mime)" % req.path)
+        if m.group(1) != domain:
+            judge.stop(404, "Domain not found: %s" % m.group(1))
+        self.post_only(req, judge)
+        self.auth(req, judge)
         ctype = req.header("Content-Type") or ""
         if media_type(ctype) != "multipart/form-data":
             judge.stop(400, "Content-Type %r, not multipart/form-data" % ctype)
@@ -490,6 +526,19 @@ class SES(Provider):
         return path.startswith("/v2/")
 
     def judge(self, req, judge):
+        if req.path == "/v2/email/account":
+            # https://docs.aws.amazon.com/ses/latest/APIReference-V2/
+            #   API_GetAccount.html
+            self.get_only(req, judge, "BadRequestException")
+            self.sigv4(req, judge)
+            judge.account = {"DedicatedIpAutoWarmupEnabled": False,
+                             "EnforcementStatus": "HEALTHY",
+                             "ProductionAccessEnabled": True,
+                             "SendQuota": {"Max24HourSend": 50000.0,
+                                           "MaxSendRate": 14.0,
+                                           "SentLast24Hours": 0.0},
+                             "SendingEnabled": True}
+            return
         self.post_to_path(req, judge, "NotFoundException")
         self.sigv4(req, judge)
         if media_type(req.header("Content-Type")) != "application/json":
@@ -689,8 +738,7 @@ class SparkPost(Provider):
     def owns(self, path):
         return path.startswith("/api/v1/")
 
-    def judge(self, req, judge):
-        self.post_to_path(req, judge, "1101")
+    def auth(self, req, judge):
         key = self.conf.get("key", "")
         auth = req.header("Authorization")
         ok = auth == key or (auth is not None and auth.startswith("Basic ") and
@@ -700,6 +748,18 @@ class SparkPost(Provider):
             judge.stop(401, "Authorization must be the API key itself (no "
                        "scheme) or Basic with the key as user; got %r"
                        % ((auth or "nothing").split(" ")[0]))
+
+    def judge(self, req, judge):
+        if req.path == "/api/v1/account":
+            # https://developers.sparkpost.com/api/account/
+            self.get_only(req, judge, "1102")
+            self.auth(req, judge)
+            judge.account = {"results": {"customer_id": 123456,
+                                         "company_name": "plume test",
+                                         "status": "active"}}
+            return
+        self.post_to_path(req, judge, "1101")
+        self.auth(req, judge)
         if media_type(req.header("Content-Type")) != "application/json":
             judge.stop(415, "Content-Type %r, not application/json"
                        % req.header("Content-Type"))
@@ -773,13 +833,22 @@ class SendGrid(Provider):
     PATH = "/v3/mail/send"
 
     def owns(self, path):
-        return path.startswith("/v3/mail/")
+        return path.startswith("/v3/mail/") or path == "/v3/scopes"
 
     def judge(self, req, judge):
-        self.post_to_path(req, judge)
+        if req.path == "/v3/scopes":
+            # https://www.twilio.com/docs/sendgrid/api-reference/
+            #   api-key-permissions/retrieve-a-list-of-scopes-for-which-
+            #   this-user-has-access
+            self.get_only(req, judge)
+        else:
+            self.post_to_path(req, judge)
         if req.header("Authorization") != "Bearer " + self.conf.get("key", ""):
             judge.stop(401, "The provided authorization grant is invalid, "
                        "expired, or revoked")
+        if req.path == "/v3/scopes":
+            judge.account = {"scopes": ["mail.send"]}
+            return
         if media_type(req.header("Content-Type")) != "application/json":
             judge.stop(415, "Content-Type %r, not application/json"
                        % req.header("Content-Type"))
@@ -962,13 +1031,27 @@ class Postmark(Provider):
              500: 0, 503: 100}
 
     def owns(self, path):
-        return path == "/email" or path.startswith("/email/")
+        return path == "/email" or path.startswith("/email/") or \
+            path == "/server"
 
     def judge(self, req, judge):
-        self.post_to_path(req, judge)
+        if req.path == "/server":
+            # https://postmarkapp.com/developer/api/server-api : GET /server
+            self.get_only(req, judge)
+        else:
+            self.post_to_path(req, judge)
         if req.header("X-Postmark-Server-Token") != self.conf.get("token"):
             judge.stop(401, "Request does not contain a valid Server token "
                        "(X-Postmark-Server-Token)", 10)
+        if req.path == "/server":
+            if media_type(req.header("Accept")) != "application/json":
+                judge.fail(422, "JSON required: Accept is %r, not "
+                           "application/json" % req.header("Accept"), 409)
+            judge.account = {"ID": 1, "Name": "plume test",
+                             "ApiTokens": [self.conf.get("token")],
+                             "Color": "blue", "SmtpApiActivated": True,
+                             "DeliveryType": "Live"}
+            return
         for h in ("Accept", "Content-Type"):
             if media_type(req.header(h)) != "application/json":
                 judge.fail(422, "JSON required: %s is %r, not application/json"
@@ -1280,6 +1363,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             r = judge.first
             status = r.status
             hdrs, rbody = provider.error(r.status, r.message, r.code, r.field)
+        elif judge.account is not None:
+            status, hdrs, rbody = 200, JSON_HDR, jdump(judge.account)
         else:
             status, hdrs, rbody = provider.success(req, judge)
         if script and script["retry_after"] is not None:
