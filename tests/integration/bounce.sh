@@ -111,10 +111,12 @@ check "bounce_copy_to: the postmaster gets a copy" grep -qx 'RCPT postmaster@exa
 rm -rf "$QUEUE/deferred"
 write_conf "pipeline = testplug" "delay_warning_time = 1s" \
     "queue_min_backoff = 1s" "[testplug]" "path = $WORK/sent"
+runner_hold	# only the run below may touch the message
 run_sm "$WORK/msg" -C "$CONF" -f sender@example.org later@example.org
 sleep 1.2
 rm -f "$WORK/sent"
 "$SENDMAIL" -C "$CONF" -q
+runner_release
 check "delay_warning_time: the sender learns the message is late (Action: delayed)" \
     sh -c "grep -qx 'RCPT sender@example.org' '$WORK/sent' && grep -q '^Action: delayed' '$WORK/sent' && grep -q 'text/rfc822-headers' '$WORK/sent'"
 rm -f "$WORK/sent"

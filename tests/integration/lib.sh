@@ -10,7 +10,7 @@ set -u
 PLUME="$top_builddir/plume"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/plume-test.XXXXXX")
 chmod 755 "$WORK"
-trap 'rm -rf "$WORK"' EXIT INT TERM
+trap 'runner_release; rm -rf "$WORK"' EXIT INT TERM
 PLUGINS="$WORK/plugins"
 QUEUE="$WORK/queue"
 CONF="$WORK/plume.conf"
@@ -103,6 +103,26 @@ strip_trace() {
 	     h && /^Received: by / { skip = 1; next }
 	     h && skip && /^[ \t]/ { next }
 	     { skip = 0; h = 0; print }' "$1"
+}
+
+# runner_hold / runner_release: a shared hold on queue_dir/runner.lock,
+# as a running queue runner has.  Submissions then start no detached run
+# of their own, so only the runs the test makes, when it makes them,
+# touch the queue (a detached run holding a message's lock would make the
+# test's own run skip it).  Runs the test starts share the hold.
+RUNNER_HOLD=
+runner_hold() {
+	mkdir -p "$QUEUE"
+	( exec 9> "$QUEUE/runner.lock"; flock -s 9; exec sleep 3600 ) \
+	    > /dev/null 2>&1 &
+	RUNNER_HOLD=$!
+	while flock -n -x "$QUEUE/runner.lock" true 2>/dev/null; do :; done
+}
+runner_release() {
+	[ -n "$RUNNER_HOLD" ] || return 0
+	kill "$RUNNER_HOLD" 2>/dev/null
+	wait "$RUNNER_HOLD" 2>/dev/null
+	RUNNER_HOLD=
 }
 
 # queue_whole SUBJECT: every envelope in deferred/ loads, with that

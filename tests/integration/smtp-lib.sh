@@ -98,7 +98,7 @@ _smtp_cleanup() {
 }
 # lib.sh removes $WORK on exit; stop the servers first.  A signal exits,
 # which runs the EXIT trap once (PIPE: make check's reader went away).
-trap '_smtp_cleanup; rm -rf "$WORK"' EXIT
+trap '_smtp_cleanup; runner_release; rm -rf "$WORK"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 141' PIPE
