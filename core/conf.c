@@ -21,6 +21,8 @@
  *	char **conf_split_list(s)
  *	int conf_split_command(s, argv_r, error_r)
  *	void strv_free(v)
+ *	char *conf_quote_value(s)
+ *	char *conf_quote_word(s)
  *	char *conf_resolve_path(value, set_in_file)
  *
  *	void diags_add(diags, level, file, line, fmt, ...)
@@ -1075,6 +1077,59 @@ fail:
 	if (error_r != NULL)
 		*error_r = err;
 	return -1;
+}
+
+/*
+ * Unquoted, a value loses its surrounding blanks and ends at a '#'
+ * after a blank, and one starting with '"' is taken as quoted; only
+ * those need quotes, and inside them only '"' and '\\' need escapes.
+ */
+char *
+conf_quote_value(const char *s)
+{
+	struct buf b;
+	size_t n = strlen(s);
+	bool quote = n > 0 && (is_blank(s[0]) || is_blank(s[n - 1]) ||
+	    s[0] == '"');
+
+	for (size_t i = 1; !quote && i < n; i++)
+		if (s[i] == '#' && is_blank(s[i - 1]))
+			quote = true;
+	if (!quote)
+		return xstrdup(s);
+	buf_init(&b);
+	buf_addc(&b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *s);
+	}
+	buf_addc(&b, '"');
+	return buf_detach(&b);
+}
+
+/* Double quotes read best ("sh -c \"...\""); single quotes when the
+   word holds a '"' or '\\' (no escapes needed inside them). */
+char *
+conf_quote_word(const char *s)
+{
+	struct buf b;
+
+	if (*s != '\0' && strpbrk(s, " \t\r\n\v\f'\"\\") == NULL)
+		return xstrdup(s);
+	buf_init(&b);
+	if (strpbrk(s, "\"\\") != NULL && strchr(s, '\'') == NULL) {
+		buf_printf(&b, "'%s'", s);
+		return buf_detach(&b);
+	}
+	buf_addc(&b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *s);
+	}
+	buf_addc(&b, '"');
+	return buf_detach(&b);
 }
 
 void
