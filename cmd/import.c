@@ -360,9 +360,25 @@ secrets_write(struct imp *im)
 
 	if (im->secrets_dir == NULL || im->secrets == NULL)
 		return EX_OK;
-	if (mkdir(im->secrets_dir, 0700) == -1 && errno != EEXIST)
-		return fail_at(im, EX_CANTCREAT, im->secrets_dir, 0, "%s",
-		    strerror(errno));
+	/* mkdir -p, each new directory mode 0700 */
+	for (char *d = xstrdup(im->secrets_dir), *p = d + 1;; p++)
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(d, 0700) == -1 && errno != EEXIST) {
+				int e = errno;
+
+				free(d);
+				return fail_at(im, EX_CANTCREAT,
+				    im->secrets_dir, 0, "%s", strerror(e));
+			}
+			if (c == '\0') {
+				free(d);
+				break;
+			}
+			*p = c;
+		}
 	for (s = im->secrets; s != NULL; s = s->next) {
 		int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1079,7 +1095,8 @@ import_ssmtp(struct imp *im, const char *file)
 	    rev);
 	free(rev);
 	rev = s;
-	if ((rc = ssmtp_revaliases(im, rev, host)) != EX_OK)
+	if ((rc = ssmtp_revaliases(im, rev, kv_value(kv, "mailhub"))) !=
+	    EX_OK)
 		goto out;
 	emit(&im->glob, "pipeline", "smtp");
 
@@ -1151,7 +1168,7 @@ static const char *const dma_flags[] = {
 /* The user and password for host from auth.conf ("user|host:pw"). */
 static int
 dma_auth(struct imp *im, const char *path, const char *host,
-    struct kv **login_r)
+    struct kv **login_r, struct buf *notes)
 {
 	struct text t;
 	char *s;
@@ -1174,7 +1191,7 @@ dma_auth(struct imp *im, const char *path, const char *host,
 		if ((rc = check_value(im, &t, "the user", s)) != EX_OK)
 			break;
 		if (strcasecmp(bar + 1, host) != 0) {
-			note(&im->sect, "%s:%u: a login for %s, not the "
+			note(notes, "%s:%u: a login for %s, not the "
 			    "smarthost: not used", path, t.line, bar + 1);
 			continue;
 		}
@@ -1196,11 +1213,13 @@ import_dma(struct imp *im, const char *dir)
 {
 	struct text t;
 	struct kv *kv = NULL, *login = NULL;
+	struct buf notes;
 	char *s, *path, *authpath = NULL, *domain = NULL, *sender = NULL;
 	const char *v, *host, *mailname;
 	bool starttls, tls;
 	int rc;
 
+	buf_init(&notes);
 	path = xasprintf("%s/dma.conf", dir);
 	if ((rc = text_open(im, &t, path)) != EX_OK) {
 		free(path);
@@ -1249,7 +1268,8 @@ import_dma(struct imp *im, const char *dir)
 			free(local);
 			authpath = xstrdup(v);
 		}
-		if ((rc = dma_auth(im, authpath, host, &login)) != EX_OK)
+		if ((rc = dma_auth(im, authpath, host, &login, &notes)) !=
+		    EX_OK)
 			goto out;
 	}
 
@@ -1334,6 +1354,8 @@ import_dma(struct imp *im, const char *dir)
 	} else if (authpath != NULL)
 		note(&im->sect, "%s has no login for %s: no AUTH", authpath,
 		    host);
+	if (notes.len > 0)
+		buf_adds(&im->sect, notes.data);
 	if (kv_get(kv, "INSECURE") != NULL)
 		note(&im->sect, "INSECURE: plume logs in only over TLS "
 		    "unless allow_plaintext_auth = yes (not set here)");
@@ -1359,6 +1381,7 @@ import_dma(struct imp *im, const char *dir)
 			note(&im->sect, "%s: no equivalent in plume", k->key);
 	}
 out:
+	buf_free(&notes);
 	free(path);
 	free(authpath);
 	free(domain);
