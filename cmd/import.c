@@ -207,6 +207,18 @@ kv_value(const struct kv *k, const char *key)
 	return e != NULL ? e->value : NULL;
 }
 
+/* Drops trailing blanks in place; returns s. */
+static char *
+rtrim(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
 static bool
 in_list(const char *const *list, const char *s)
 {
@@ -537,16 +549,13 @@ msmtp_parse(struct imp *im, struct text *t, struct account **accts_r,
 			continue;
 		}
 		if (strcmp(cmd, "account") == 0) {
-			char *colon = strchr(arg, ':'), *name, *e;
+			char *colon = strchr(arg, ':'), *name;
 			struct account *a;
 
 			if (colon != NULL)
 				*colon = '\0';
 			name = arg;
-			for (e = name + strlen(name); e > name &&
-			    strchr(" \t", e[-1]) != NULL; e--)
-				continue;
-			*e = '\0';
+			rtrim(name);
 			if (*name == '\0') {
 				rc = fail_at(im, EX_DATAERR, t->path, t->line,
 				    "account without a name (expected "
@@ -575,10 +584,7 @@ msmtp_parse(struct imp *im, struct text *t, struct account **accts_r,
 				if ((q = strchr(p, ',')) != NULL)
 					*q++ = '\0';
 				p += strspn(p, " \t");
-				for (e = p + strlen(p); e > p &&
-				    strchr(" \t", e[-1]) != NULL; e--)
-					continue;
-				*e = '\0';
+				rtrim(p);
 				if ((parent = account_find(accts, p)) == NULL ||
 				    parent == a) {
 					rc = fail_at(im, EX_DATAERR, t->path,
@@ -963,7 +969,7 @@ ssmtp_revaliases(struct imp *im, const char *path, const char *mailhub)
 	if (rc != EX_OK)
 		return rc;
 	while ((s = text_next(&t)) != NULL) {
-		char *c1 = strchr(s, ':'), *from, *hub, *e;
+		char *c1 = strchr(s, ':'), *from, *hub;
 
 		if (c1 == NULL || c1 == s) {
 			rc = fail_at(im, EX_DATAERR, path, t.line, "expected "
@@ -974,13 +980,8 @@ ssmtp_revaliases(struct imp *im, const char *path, const char *mailhub)
 		from = c1 + 1 + strspn(c1 + 1, " \t");
 		if ((hub = strchr(from, ':')) != NULL)
 			*hub++ = '\0';
-		for (e = from + strlen(from); e > from &&
-		    strchr(" \t", e[-1]) != NULL; e--)
-			continue;
-		*e = '\0';
-		for (e = s + strlen(s); e > s && strchr(" \t", e[-1]); e--)
-			continue;
-		*e = '\0';
+		rtrim(from);
+		rtrim(s);
 		if (*from == '\0') {
 			rc = fail_at(im, EX_DATAERR, path, t.line, "no address "
 			    "for %s (expected 'local_user:address')", s);
@@ -1027,7 +1028,7 @@ import_ssmtp(struct imp *im, const char *file)
 	if ((rc = text_open(im, &t, file)) != EX_OK)
 		return rc;
 	while ((s = text_next(&t)) != NULL) {
-		char *eq = strchr(s, '='), *key, *val, *e;
+		char *eq = strchr(s, '='), *key, *val;
 
 		if (eq == NULL || eq == s) {
 			rc = fail_at(im, EX_DATAERR, file, t.line,
@@ -1036,10 +1037,7 @@ import_ssmtp(struct imp *im, const char *file)
 		}
 		*eq = '\0';
 		key = s;
-		for (e = key + strlen(key); e > key &&
-		    strchr(" \t", e[-1]) != NULL; e--)
-			continue;
-		*e = '\0';
+		rtrim(key);
 		val = eq + 1 + strspn(eq + 1, " \t");
 		if (strspn(key, "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(key)) {

@@ -1084,19 +1084,12 @@ fail:
  * after a blank, and one starting with '"' is taken as quoted; only
  * those need quotes, and inside them only '"' and '\\' need escapes.
  */
-char *
-conf_quote_value(const char *s)
+/* s in double quotes, '"' and '\\' escaped: both parsers' reading. */
+static char *
+quote_double(const char *s)
 {
 	struct buf b;
-	size_t n = strlen(s);
-	bool quote = n > 0 && (is_blank(s[0]) || is_blank(s[n - 1]) ||
-	    s[0] == '"');
 
-	for (size_t i = 1; !quote && i < n; i++)
-		if (s[i] == '#' && is_blank(s[i - 1]))
-			quote = true;
-	if (!quote)
-		return xstrdup(s);
 	buf_init(&b);
 	buf_addc(&b, '"');
 	for (; *s != '\0'; s++) {
@@ -1108,28 +1101,31 @@ conf_quote_value(const char *s)
 	return buf_detach(&b);
 }
 
+char *
+conf_quote_value(const char *s)
+{
+	size_t n = strlen(s);
+	bool quote = n > 0 && (is_blank(s[0]) || is_blank(s[n - 1]) ||
+	    s[0] == '"');
+
+	for (size_t i = 1; !quote && i < n; i++)
+		if (s[i] == '#' && is_blank(s[i - 1]))
+			quote = true;
+	if (!quote)
+		return xstrdup(s);
+	return quote_double(s);
+}
+
 /* Double quotes read best ("sh -c \"...\""); single quotes when the
    word holds a '"' or '\\' (no escapes needed inside them). */
 char *
 conf_quote_word(const char *s)
 {
-	struct buf b;
-
 	if (*s != '\0' && strpbrk(s, " \t\r\n\v\f'\"\\") == NULL)
 		return xstrdup(s);
-	buf_init(&b);
-	if (strpbrk(s, "\"\\") != NULL && strchr(s, '\'') == NULL) {
-		buf_printf(&b, "'%s'", s);
-		return buf_detach(&b);
-	}
-	buf_addc(&b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_addc(&b, '\\');
-		buf_addc(&b, *s);
-	}
-	buf_addc(&b, '"');
-	return buf_detach(&b);
+	if (strpbrk(s, "\"\\") != NULL && strchr(s, '\'') == NULL)
+		return xasprintf("'%s'", s);
+	return quote_double(s);
 }
 
 void
