@@ -160,8 +160,8 @@ kv_free(struct kv *k)
 	while (k != NULL) {
 		struct kv *next = k->next;
 
-		if (k->value != NULL && strncmp(k->key, "pass", 4) == 0)
-			secure_wipe(k->value, strlen(k->value));
+		/* any value may be a password (AuthPass, auth.conf) */
+		secure_wipe(k->value, strlen(k->value));
 		free(k->key);
 		free(k->value);
 		free(k);
@@ -177,8 +177,7 @@ kv_set(struct kv **l, const char *key, const char *value, unsigned line)
 
 	for (p = l; *p != NULL; p = &(*p)->next)
 		if (strcasecmp((*p)->key, key) == 0) {
-			if (strncmp(key, "pass", 4) == 0)
-				secure_wipe((*p)->value, strlen((*p)->value));
+			secure_wipe((*p)->value, strlen((*p)->value));
 			free((*p)->value);
 			(*p)->value = xstrdup(value);
 			(*p)->line = line;
