@@ -44,6 +44,7 @@
 #include "bounce.h"
 #include "conf.h"
 #include "doctor.h"
+#include "import.h"
 #include "intake.h"
 #include "loader.h"
 #include "log.h"
@@ -1449,6 +1450,9 @@ usage(FILE *fp)
 	    "[--probe-ports LIST]\n"
 	    "                                 diagnose why mail does not go "
 	    "out\n"
+	    "  import msmtprc|ssmtp|dma [--write-secrets DIR] [FILE|DIR]\n"
+	    "                                 print another mailer's config "
+	    "as plume.conf\n"
 	    "  version                        print the version\n"
 	    "  PLUGIN COMMAND [args]          a plugin's own command\n");
 }
@@ -1771,6 +1775,12 @@ plume_main(int argc, char **argv)
 		    running_setid() ? "yes" : "no");
 		free(args);
 		return finish(EX_OK);
+	}
+	/* import reads the other mailer's files, never plume's config */
+	if (strcmp(args[0], "import") == 0) {
+		rc = import_main(nargs - 1, args + 1);
+		free(args);
+		return finish(rc);
 	}
 	if ((rc = config_path(cfgopt, &cfg, &explicit_cfg)) != EX_OK) {
 		free(args);

@@ -21,6 +21,8 @@
  *	char **conf_split_list(s)
  *	int conf_split_command(s, argv_r, error_r)
  *	void strv_free(v)
+ *	char *conf_quote_value(s)
+ *	char *conf_quote_word(s)
  *	char *conf_resolve_path(value, set_in_file)
  *
  *	void diags_add(diags, level, file, line, fmt, ...)
@@ -1075,6 +1077,55 @@ fail:
 	if (error_r != NULL)
 		*error_r = err;
 	return -1;
+}
+
+/*
+ * Unquoted, a value loses its surrounding blanks and ends at a '#'
+ * after a blank, and one starting with '"' is taken as quoted; only
+ * those need quotes, and inside them only '"' and '\\' need escapes.
+ */
+/* s in double quotes, '"' and '\\' escaped: both parsers' reading. */
+static char *
+quote_double(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addc(&b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *s);
+	}
+	buf_addc(&b, '"');
+	return buf_detach(&b);
+}
+
+char *
+conf_quote_value(const char *s)
+{
+	size_t n = strlen(s);
+	bool quote = n > 0 && (is_blank(s[0]) || is_blank(s[n - 1]) ||
+	    s[0] == '"');
+
+	for (size_t i = 1; !quote && i < n; i++)
+		if (s[i] == '#' && is_blank(s[i - 1]))
+			quote = true;
+	if (!quote)
+		return xstrdup(s);
+	return quote_double(s);
+}
+
+/* Double quotes read best ("sh -c \"...\""); single quotes when the
+   word holds a '"' or '\\' (no escapes needed inside them). */
+char *
+conf_quote_word(const char *s)
+{
+	if (*s != '\0' && strpbrk(s, " \t\r\n\v\f'\"\\") == NULL)
+		return xstrdup(s);
+	if (strpbrk(s, "\"\\") != NULL && strchr(s, '\'') == NULL)
+		return xasprintf("'%s'", s);
+	return quote_double(s);
 }
 
 void

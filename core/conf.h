@@ -137,6 +137,15 @@ char	**conf_split_list(const char *);
 int	 conf_split_command(const char *, char ***argv_r,
 	    const char **error_r);
 void	 strv_free(char **);
+/*
+ * The inverses of the parsers, for programs that write a config (plume
+ * import): conf_quote_value() returns the text to put after "key = "
+ * that parse_entry() reads back as exactly s (quoted when it must be);
+ * conf_quote_word() returns one word that conf_split_command() reads
+ * back as exactly s.  Caller frees.
+ */
+char	*conf_quote_value(const char *s);
+char	*conf_quote_word(const char *s);
 /* value relative to the directory of set_in_file; caller frees. */
 char	*conf_resolve_path(const char *value, const char *set_in_file);
 

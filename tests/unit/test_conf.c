@@ -1573,6 +1573,55 @@ test_split_command(void **state)
 	assert_int_equal(conf_split_command("'", &v, NULL), -1);
 }
 
+/* What the quoting helpers write reads back unchanged (plume import). */
+static void
+test_quote_round_trip(void **state)
+{
+	static const char *const values[] = {
+		"plain", "", " lead", "trail ", "a # b", "a#b", "\"q\" x",
+		"x \"y\"", "back\\slash \\\"", "'single' \"double\"",
+		"gpg -d ~/.pw.gpg # comment", "$HOME `id`",
+	};
+	struct conf *conf;
+	struct diags diags = { 0 };
+	char **v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(values); i++) {
+		char *qv = conf_quote_value(values[i]);
+		char *text = xasprintf("k = %s\n", qv);
+		char *qw = conf_quote_word(values[i]);
+		char *cmd = xasprintf("sh -c %s", qw);
+
+		assert_int_equal(conf_parse_string(text, "t", &conf, &diags),
+		    0);
+		assert_non_null(conf->globals);
+		assert_string_equal(conf->globals->value, values[i]);
+		conf_free(conf);
+		assert_int_equal(conf_split_command(cmd, &v, NULL), 0);
+		expect_strv(v, "sh", "-c", values[i], NULL);
+		strv_free(v);
+		/* both layers at once, as password_command is written */
+		free(text);
+		qv = (free(qv), conf_quote_value(cmd));
+		text = xasprintf("k = %s\n", qv);
+		assert_int_equal(conf_parse_string(text, "t", &conf, &diags),
+		    0);
+		assert_int_equal(conf_split_command(conf->globals->value, &v,
+		    NULL), 0);
+		expect_strv(v, "sh", "-c", values[i], NULL);
+		strv_free(v);
+		conf_free(conf);
+		free(text);
+		free(qv);
+		free(qw);
+		free(cmd);
+	}
+	assert_int_equal(diags.n, 0);
+	diags_free(&diags);
+}
+
 static void
 test_resolve_path(void **state)
 {
@@ -1679,6 +1728,7 @@ main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_split_list),
 		cmocka_unit_test(test_split_command),
+		cmocka_unit_test(test_quote_round_trip),
 		cmocka_unit_test(test_resolve_path),
 		cmocka_unit_test_setup_teardown(test_resolve_path_from_entry,
 		    setup_scratch, teardown_scratch),
