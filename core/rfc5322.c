@@ -762,36 +762,11 @@ rfc5322_unfold(const char *value, size_t len)
 static bool
 utf8_valid(const unsigned char *s)
 {
-	unsigned char c;
-	size_t n, k;
-	unsigned long cp, min;
+	size_t n;
 
-	while ((c = *s++) != '\0') {
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else
+	for (; *s != '\0'; s += n)
+		if ((n = utf8_seq(s)) == 0)
 			return false;
-		for (k = 0; k < n; k++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;	/* also stops at NUL */
-			cp = (cp << 6) | (*s & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
 	return true;
 }
 
