@@ -42,7 +42,6 @@
  */
 #define _GNU_SOURCE		/* strptime, timegm */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +50,7 @@
 
 #include <jansson.h>
 
+#include "catf.h"
 #include "http.h"
 
 /* plume/plugin.h's statuses, without pulling in the whole ABI here */
@@ -78,24 +78,6 @@ http_resp_reset(struct http_resp *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
-}
-
-/* Appends printf output to buf, always NUL-terminated. */
-static void
-cat(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-cat(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t have = strlen(buf);
-	va_list ap;
-
-	if (have + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + have, size - have, fmt, ap);
-	va_end(ap);
 }
 
 /* Appends text with control characters and runs of blanks made one
@@ -147,16 +129,16 @@ words(const struct http_resp *r, json_t *j, char *buf, size_t size)
 			const char *d = jstr(e, "description");
 
 			if (i == 3) {
-				cat(buf, size, "; ...");
+				catf(buf, size, "; ...");
 				break;
 			}
 			if ((m = jstr(e, "message")) == NULL)
 				continue;
 			if (buf[0] != '\0')
-				cat(buf, size, "; ");
+				catf(buf, size, "; ");
 			cat_clean(buf, size, m, strlen(m), 300);
 			if (d != NULL) {
-				cat(buf, size, ": ");
+				catf(buf, size, ": ");
 				cat_clean(buf, size, d, strlen(d), 300);
 			}
 		}
@@ -169,7 +151,7 @@ words(const struct http_resp *r, json_t *j, char *buf, size_t size)
 
 		cat_clean(buf, size, m, strlen(m), 600);
 		if (json_is_integer(code))
-			cat(buf, size, " (ErrorCode %lld)",
+			catf(buf, size, " (ErrorCode %lld)",
 			    (long long)json_integer_value(code));
 		return;
 	}
@@ -297,7 +279,7 @@ http_result(enum http_provider p, const struct http_resp *r, time_t now,
 		snprintf(o->text, sizeof(o->text), "%s: %s", name,
 		    r->curl_error[0] ? r->curl_error : "no answer");
 		if (r->sent_all)
-			cat(o->text, sizeof(o->text), " (the request had been "
+			catf(o->text, sizeof(o->text), " (the request had been "
 			    "sent whole: the provider may have accepted it, a "
 			    "duplicate is possible)");
 		return;
@@ -312,7 +294,7 @@ http_result(enum http_provider p, const struct http_resp *r, time_t now,
 		snprintf(o->text, sizeof(o->text), "%s accepted it (HTTP %ld)",
 		    name, st);
 		if (id != NULL) {
-			cat(o->text, sizeof(o->text), ": id ");
+			catf(o->text, sizeof(o->text), ": id ");
 			cat_clean(o->text, sizeof(o->text), id, strlen(id), 200);
 		}
 		json_decref(j);
@@ -339,17 +321,17 @@ http_result(enum http_provider p, const struct http_resp *r, time_t now,
 	words(r, j, said, sizeof(said));
 	snprintf(o->text, sizeof(o->text), "%s: HTTP %ld%s", name, st, what);
 	if (r->error_type[0] != '\0') {
-		cat(o->text, sizeof(o->text), ": ");
+		catf(o->text, sizeof(o->text), ": ");
 		cat_clean(o->text, sizeof(o->text), r->error_type,
 		    strlen(r->error_type), 100);
 	}
 	if (said[0] != '\0')
-		cat(o->text, sizeof(o->text), ": %s", said);
+		catf(o->text, sizeof(o->text), ": %s", said);
 	if (r->request_id[0] != '\0') {
-		cat(o->text, sizeof(o->text), " [request ");
+		catf(o->text, sizeof(o->text), " [request ");
 		cat_clean(o->text, sizeof(o->text), r->request_id,
 		    strlen(r->request_id), 100);
-		cat(o->text, sizeof(o->text), "]");
+		catf(o->text, sizeof(o->text), "]");
 	}
 	if (o->status == R_TEMP)
 		o->retry_after = next_time(r, now);

@@ -64,6 +64,7 @@
 #include <plume/plugin.h>
 
 #include "b64.h"
+#include "catf.h"
 #include "smtp_conn.h"
 #include "smtp_reply.h"
 #include "secret.h"
@@ -707,21 +708,6 @@ xtext(char *out, size_t len, const char *in)
 }
 
 static void
-param_add(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-param_add(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t have = strlen(buf);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf + have, len - have, fmt, ap);
-	va_end(ap);
-}
-
-static void
 rcpt_result(struct session *s, struct plume_msg *m, size_t i)
 {
 	struct plume_reply rep = {
@@ -869,17 +855,17 @@ transaction(struct session *s, struct plume_msg *m)
 
 	params[0] = '\0';
 	if (s->size_ext)
-		param_add(params, sizeof(params), " SIZE=%lld",
+		catf(params, sizeof(params), " SIZE=%lld",
 		    (long long)size);
 	if (body != NULL && strcmp(body, "8BITMIME") == 0 && s->eightbit)
-		param_add(params, sizeof(params), " BODY=8BITMIME");
+		catf(params, sizeof(params), " BODY=8BITMIME");
 	if (utf8 != NULL && strcmp(utf8, "yes") == 0)
-		param_add(params, sizeof(params), " SMTPUTF8");
+		catf(params, sizeof(params), " SMTPUTF8");
 	if (s->dsn && ret != NULL)
-		param_add(params, sizeof(params), " RET=%s", ret);
+		catf(params, sizeof(params), " RET=%s", ret);
 	if (s->dsn && envid != NULL) {
 		xtext(x, sizeof(x), envid);
-		param_add(params, sizeof(params), " ENVID=%s", x);
+		catf(params, sizeof(params), " ENVID=%s", x);
 	}
 	smtp_cmd(s, false, "MAIL FROM:<%s>%s", h->msg_sender(m), params);
 	if (!s->pipelining) {
@@ -899,10 +885,10 @@ transaction(struct session *s, struct plume_msg *m)
 
 		params[0] = '\0';
 		if (s->dsn && notify != NULL)
-			param_add(params, sizeof(params), " NOTIFY=%s", notify);
+			catf(params, sizeof(params), " NOTIFY=%s", notify);
 		if (s->dsn && orcpt != NULL) {
 			xtext(x, sizeof(x), orcpt);
-			param_add(params, sizeof(params), " ORCPT=rfc822;%s", x);
+			catf(params, sizeof(params), " ORCPT=rfc822;%s", x);
 		}
 		smtp_cmd(s, false, "RCPT TO:<%s>%s", h->msg_rcpt(m, i), params);
 		if (!s->pipelining) {
