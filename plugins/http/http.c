@@ -363,11 +363,12 @@ time_left(struct http *hp, struct plume_msg *m)
  * connection failed, or the provider said to slow down).
  */
 static int
-send_batch(struct session *s, struct plume_msg *m, size_t r0, size_t r1)
+send_batch(struct session *s, struct plume_msg *m, const char *msg,
+    size_t msglen, size_t r0, size_t r1)
 {
 	struct http *hp = s->hp;
 	struct http_call c = { .hp = hp, .keys = &s->keys, .m = m, .r0 = r0,
-	    .r1 = r1 };
+	    .r1 = r1, .msg = msg, .msglen = msglen };
 	struct http_resp resp = { 0 };
 	struct http_outcome o;
 	long left = time_left(hp, m);
@@ -385,7 +386,8 @@ send_batch(struct session *s, struct plume_msg *m, size_t r0, size_t r1)
 		if (hp->provider == HTTP_POSTMARK && r1 - r0 > 1 &&
 		    c.fail_status == PLUME_PERMFAIL) {
 			for (size_t i = r0; i < r1; i++)
-				if (send_batch(s, m, i, i + 1) == -1)
+				if (send_batch(s, m, msg, msglen, i,
+				    i + 1) == -1)
 					return -1;
 			return 0;
 		}
@@ -419,8 +421,8 @@ http_deliver(void *state, void *session, struct plume_msg *m)
 {
 	struct http *hp = state;
 	struct session *s = session;
-	size_t n = hp->h->msg_rcpt_count(m), r0, step;
-	char relay[600];
+	size_t n = hp->h->msg_rcpt_count(m), r0, step, msglen = 0;
+	char relay[600], *msg = NULL;
 	int rc = PLUME_OK;
 
 	snprintf(relay, sizeof(relay), "%s %s", http_provider_name(
@@ -441,12 +443,23 @@ http_deliver(void *state, void *session, struct plume_msg *m)
 		give(hp, m, 0, n, PLUME_PERMFAIL, 552, "5.3.4", text, 0);
 		return PLUME_OK;
 	}
+	/* read once, for every request the recipients need */
+	if (http_msg_needed(hp) && (msg = http_msg_read(hp, m, &msglen)) ==
+	    NULL) {
+		char text[200];
+
+		snprintf(text, sizeof(text), "%s: cannot read the message",
+		    http_provider_name(hp->provider));
+		give(hp, m, 0, n, PLUME_TEMPFAIL, 451, "4.3.0", text, 0);
+		return PLUME_TEMPFAIL;
+	}
 	if (s == NULL) {
 		struct plume_reply rep;
 		char text[512];
 
 		if ((s = session_new(hp, &rep, text, sizeof(text))) == NULL) {
 			hp->h->set_result(m, PLUME_RCPT_ALL, &rep);
+			free(msg);
 			return PLUME_TEMPFAIL;
 		}
 	}
@@ -454,7 +467,7 @@ http_deliver(void *state, void *session, struct plume_msg *m)
 	for (r0 = 0; r0 < n; r0 += step) {
 		size_t r1 = r0 + step < n ? r0 + step : n;
 
-		if (send_batch(s, m, r0, r1) == -1) {
+		if (send_batch(s, m, msg, msglen, r0, r1) == -1) {
 			if (r1 < n)
 				give(hp, m, r1, n, PLUME_TEMPFAIL, 451, "4.3.0",
 				    "not tried: an earlier request for this "
@@ -465,6 +478,7 @@ http_deliver(void *state, void *session, struct plume_msg *m)
 	}
 	if (session == NULL)
 		session_free(s);
+	free(msg);
 	return rc;
 }
 

@@ -266,25 +266,36 @@ open_src(struct http_call *c)
 	return 0;
 }
 
-/* The whole message in memory (for the JSON providers: bounded by
-   max_size before this is reached). */
-static char *
-slurp(struct http_call *c, size_t *len_r)
+bool
+http_msg_needed(const struct http *hp)
 {
-	size_t len = (size_t)c->hp->h->msg_size(c->m), have = 0;
-	char *buf;
+	return hp->provider != HTTP_MAILGUN && hp->provider != HTTP_WEBHOOK;
+}
+
+char *
+http_msg_read(struct http *hp, struct plume_msg *m, size_t *len_r)
+{
+	const struct plume_host *h = hp->h;
+	size_t len = (size_t)h->msg_size(m), have = 0;
+	struct plume_stream *st;
+	char *buf = NULL;
 	ssize_t n;
 
-	if (open_src(c) == -1 || (buf = malloc(len + 1)) == NULL)
+	if ((st = h->stream_open(m, PLUME_STREAM_MESSAGE)) == NULL)
 		return NULL;
-	while (have < len && (n = src_read(c, buf + have, len - have)) > 0)
-		have += (size_t)n;
-	if (have != len) {
-		free(buf);
-		return NULL;
+	if ((buf = malloc(len + 1)) != NULL) {
+		while (have < len && (n = h->stream_read(st, buf + have,
+		    len - have)) > 0)
+			have += (size_t)n;
+		if (have != len) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[len] = '\0';
+			*len_r = len;
+		}
 	}
-	buf[len] = '\0';
-	*len_r = len;
+	h->stream_close(st);
 	return buf;
 }
 
@@ -397,17 +408,10 @@ static int
 build_sparkpost(struct http_call *c)
 {
 	json_t *j, *rc = json_array(), *raw;
-	size_t len;
-	char *msg = slurp(c, &len);
 
-	if (msg == NULL || rc == NULL) {
-		free(msg);
-		json_decref(rc);
-		return fail(c, PLUME_TEMPFAIL, "cannot read the message");
-	}
-	raw = json_stringn(msg, len);
-	free(msg);
-	if (raw == NULL) {
+	if (rc == NULL)
+		return fail(c, PLUME_TEMPFAIL, "out of memory");
+	if ((raw = json_stringn(c->msg, c->msglen)) == NULL) {
 		json_decref(rc);
 		return fail(c, PLUME_PERMFAIL, "the message has 8-bit bytes "
 		    "that are not UTF-8, which SparkPost's email_rfc822 "
@@ -489,15 +493,9 @@ static int
 build_ses(struct http_call *c)
 {
 	char host[300], *b64;
-	size_t len;
-	char *msg = slurp(c, &len);
 	json_t *j;
 
-	if (msg == NULL)
-		return fail(c, PLUME_TEMPFAIL, "cannot read the message");
-	b64 = b64_encode(msg, len);
-	free(msg);
-	if (b64 == NULL)
+	if ((b64 = b64_encode(c->msg, c->msglen)) == NULL)
 		return fail(c, PLUME_TEMPFAIL, "out of memory");
 	j = json_pack("{s:{s:{s:s}},s:{s:o}}", "Content", "Raw", "Data", b64,
 	    "Destination", "ToAddresses", rcpt_array(c));
@@ -518,8 +516,6 @@ build_json_api(struct http_call *c)
 	const char **rcpts = calloc(c->r1 - c->r0 + 1, sizeof(*rcpts));
 	struct http_json_envelope env;
 	char err[300];
-	size_t len;
-	char *msg;
 
 	if (rcpts == NULL)
 		return fail(c, PLUME_TEMPFAIL, "out of memory");
@@ -530,16 +526,11 @@ build_json_api(struct http_call *c)
 		    "sparkpost to keep it)", http_provider_name(hp->provider));
 	for (size_t i = c->r0; i < c->r1; i++)
 		rcpts[i - c->r0] = hp->h->msg_rcpt(c->m, i);
-	if ((msg = slurp(c, &len)) == NULL) {
-		free(rcpts);
-		return fail(c, PLUME_TEMPFAIL, "cannot read the message");
-	}
 	env = (struct http_json_envelope){ hp->h->msg_sender(c->m), rcpts,
 	    c->r1 - c->r0, hp->message_stream };
 	c->body = http_json_convert(hp->provider == HTTP_SENDGRID ?
-	    HTTP_JSON_SENDGRID : HTTP_JSON_POSTMARK, &env, msg, len, err,
-	    sizeof(err));
-	free(msg);
+	    HTTP_JSON_SENDGRID : HTTP_JSON_POSTMARK, &env, c->msg, c->msglen,
+	    err, sizeof(err));
 	free(rcpts);
 	if (c->body == NULL)
 		return fail(c, PLUME_PERMFAIL, "%s", err);

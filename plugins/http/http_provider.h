@@ -53,6 +53,10 @@ struct http_call {
 	const struct http_keys *keys;
 	struct plume_msg *m;
 	size_t	 r0, r1;
+	/* the whole message, read once per delivery for the providers
+	   that need it in memory (http_msg_needed), else NULL */
+	const char *msg;
+	size_t	 msglen;
 	struct http_req req;
 	char	 url[1024];
 	struct curl_slist *headers;
@@ -65,6 +69,13 @@ struct http_call {
 	int	 fail_status;		/* PLUME_TEMPFAIL or PLUME_PERMFAIL */
 	char	 err[512];
 };
+
+/* Whether the provider takes the message inside JSON (SES, SparkPost,
+   SendGrid, Postmark) rather than streamed (Mailgun, webhook), and the
+   message read into memory for those: bounded by max_size, checked
+   before; NULL when it cannot be read. */
+bool	 http_msg_needed(const struct http *);
+char	*http_msg_read(struct http *, struct plume_msg *, size_t *len_r);
 
 /* Builds c->req for c->hp's provider.  0, or -1 with c->fail_status
    and c->err set. */
