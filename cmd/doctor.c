@@ -465,7 +465,7 @@ check_pipeline(struct doctor *d, struct runtime *rt)
 {
 	struct buf b;
 
-	if (rt->transport == NULL) {
+	if (rt->nroutes == 0) {
 		addf(d, PLUME_CHECK_FAIL, "pipeline", "add a transport "
 		    "instance (smtp, http:NAME, outbox) to pipeline",
 		    "no transport in pipeline: nothing can deliver mail");
@@ -476,11 +476,15 @@ check_pipeline(struct doctor *d, struct runtime *rt)
 		if (rt->insts[i]->in_pipeline)
 			buf_printf(&b, "%s%s", b.len ? ", " : "",
 			    rt->insts[i]->id);
-	buf_printf(&b, "; mail leaves through %s", rt->transport->id);
-	for (struct plume_inst *f = rt->transport->failover; f != NULL;
-	    f = f->failover)
-		buf_printf(&b, ", then %s", f->id);
-	if (strcmp(rt->transport->plugin->name, "outbox") == 0)
+	buf_adds(&b, "; mail leaves through ");
+	runtime_describe_routes(rt, &b);
+	if (rt->transport == NULL)
+		addf(d, PLUME_CHECK_WARN, "pipeline", "give one transport "
+		    "neither match_from nor match_rcpt, to be the default "
+		    "route", "%s; mail that matches no route waits in the "
+		    "queue", b.data);
+	else if (rt->nroutes == 1 &&
+	    strcmp(rt->transport->plugin->name, "outbox") == 0)
 		addf(d, PLUME_CHECK_WARN, "pipeline", "put an smtp or http "
 		    "transport in pipeline", "%s: the outbox keeps mail in "
 		    "%s/outbox, it sends nothing", b.data, rt->queue_dir);

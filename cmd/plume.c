@@ -672,9 +672,11 @@ submit(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	}
 	m.dsn_refused = o->errmode == 'm';
 	runtime_deliver(&rt, &m, &sum);
-	if (m.refused.set && sum.tempfail > 0) {
+	if (m.refused.set && sum.tempfail > 0 && sum.delivered == 0) {
 		/* a policy (action = reject) refused it for now: the caller
-		   keeps the message and tries again; nothing is queued */
+		   keeps the message and tries again; nothing is queued (but
+		   when another route delivered some of it, a retry by the
+		   caller would duplicate those: the rest is queued) */
 		code = fail(EX_TEMPFAIL, "refused for now: %s",
 		    m.refused.text ? m.refused.text : "by a policy");
 	} else if (sum.tempfail > 0) {
@@ -1132,6 +1134,7 @@ static int
 verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 {
 	struct runtime rt;
+	char *snd;
 	int code = EX_OK;
 
 	if (o->nrcpts == 0)
@@ -1144,6 +1147,7 @@ verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		runtime_free(&rt);
 		return code;
 	}
+	snd = o->sender != NULL ? submit_qualify(o->sender, rt.domain) : NULL;
 	for (size_t i = 0; i < o->nrcpts; i++) {
 		char *q = submit_qualify(o->rcpts[i], rt.domain);
 
@@ -1152,15 +1156,20 @@ verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 			printf("%s: invalid address\n", o->rcpts[i]);
 			code = EX_USAGE;
 		} else {
-			printf("%s: deliverable: <%s> via %s", o->rcpts[i], q,
-			    rt.transport->id);
-			for (struct plume_inst *f = rt.transport->failover;
-			    f != NULL; f = f->failover)
-				printf(", then %s", f->id);
-			printf("\n");
+			struct plume_inst *r = runtime_route(&rt, q, snd,
+			    NULL, NULL);
+			struct buf b;
+
+			buf_init(&b);
+			if (r != NULL)
+				runtime_describe_route(&rt, r, &b);
+			printf("%s: deliverable: <%s> via %s\n", o->rcpts[i], q,
+			    r != NULL ? b.data : "(no route)");
+			buf_free(&b);
 		}
 		free(q);
 	}
+	free(snd);
 	runtime_free(&rt);
 	return finish(code);
 }

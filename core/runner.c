@@ -255,7 +255,7 @@ run_one(struct runtime *rt, const struct run_opts *o, const char *qid,
 		goto out;
 	}
 
-	if ((paused = runtime_route_paused(rt, now)) != 0) {
+	if ((paused = runtime_route_paused(rt, &m, now)) != 0) {
 		/* the far end asked to slow down (runtime.c): not an
 		   attempt, no event; it waits until then */
 		if (m.next_attempt < paused)

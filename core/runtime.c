@@ -16,10 +16,11 @@
  *	load, its keys must validate: otherwise the config is in error and
  *	the caller exits 78.  Instances are started in pipeline order.
  *
- *	Delivery of one message: the route is the first transport in
- *	pipeline order (per-recipient routing builds on msg->active);
- *	filters run on the route's copy, then policies give verdicts, then
- *	the transport delivers to the recipients the policies let through.
+ *	Delivery of one message: each recipient's route is a transport in
+ *	pipeline (match_rcpt, then match_from, then the default: DESIGN.md,
+ *	Routing), and each route gets a copy: filters run on it, then
+ *	policies give verdicts, then the transport and its failover chain
+ *	deliver to the recipients the policies let through.
  *	A recipient the transport leaves without a result is a temporary
  *	failure: plume never assumes success.  Observers see accepted,
  *	attempt and one delivered/deferred/bounced/failed/throttled event
@@ -46,6 +47,8 @@
 #include "loader.h"
 #include "log.h"
 #include "message.h"
+#include "rfc5322.h"
+#include "route.h"
 #include "runtime.h"
 #include "secure.h"
 #include "userconf.h"
@@ -286,14 +289,20 @@ inst_free(struct plume_inst *in)
 		strv_free(in->lists[i].v);
 	}
 	free(in->lists);
+	strv_free(in->match_from);
+	strv_free(in->match_rcpt);
+	strv_free(in->routes);
 	free(in->state_dir);
 	free(in->id);
 	free(in->name);
 	free(in);
 }
 
-/* Keys the core reads in any section, whatever the plugin. */
-static const char *const core_section_keys[] = { "failover", NULL };
+/* Keys the core reads in a transport's section, and in a filter's or a
+   policy's, whatever the plugin. */
+static const char *const core_transport_keys[] = { "failover",
+    "match_from", "match_rcpt", NULL };
+static const char *const core_filter_keys[] = { "routes", NULL };
 
 /* "[smtp \"backup\"]" for messages */
 static char *
@@ -331,7 +340,9 @@ inst_setup(struct runtime *rt, const char *id, const char *file,
 		goto fail;
 	}
 	conf_validate(sect ? sect->entries : NULL, p->desc.conf_keys,
-	    (p->desc.kinds & PLUME_KIND_TRANSPORT) ? core_section_keys : NULL,
+	    (p->desc.kinds & PLUME_KIND_TRANSPORT) ? core_transport_keys :
+	    (p->desc.kinds & (PLUME_KIND_FILTER | PLUME_KIND_POLICY)) ?
+	    core_filter_keys : NULL,
 	    level, label, sect ? sect->file : file, sect ? sect->line : line,
 	    &rt->diags);
 	free(label);
@@ -407,6 +418,91 @@ resolve_failovers(struct runtime *rt)
 	}
 }
 
+/* A list key of the core's in in's section, its patterns checked. */
+static char **
+route_list(struct runtime *rt, struct plume_inst *in, const char *key)
+{
+	const struct conf_entry *e = in->sect != NULL ?
+	    conf_entry_find(in->sect->entries, key) : NULL;
+	char **v;
+
+	if (e == NULL)
+		return NULL;
+	v = conf_split_list(e->value);
+	for (size_t i = 0; v[i] != NULL; i++) {
+		const char *why = strcmp(key, "routes") == 0 ? NULL :
+		    route_pattern_check(v[i]);
+
+		if (why != NULL)
+			diags_add(&rt->diags, DIAG_ERROR, e->file, e->line,
+			    "%s: '%s' is not a pattern: %s", key, v[i], why);
+	}
+	if (v[0] == NULL)
+		diags_add(&rt->diags, DIAG_ERROR, e->file, e->line,
+		    "%s is empty: leave it out instead", key);
+	return v;
+}
+
+/*
+ * Routing (DESIGN.md, Routing and failover): the transports in pipeline
+ * are the routes, in its order; their match_from and match_rcpt
+ * patterns are read and checked here, and every name in a filter's or a
+ * policy's routes must be one of them.  The default route is the first
+ * with neither key.  A failover reached only as such is no route: its
+ * match keys would never be read, so they are refused.
+ */
+static void
+resolve_routes(struct runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		unsigned kinds = in->plugin->desc.kinds;
+
+		if (kinds & PLUME_KIND_TRANSPORT) {
+			in->match_from = route_list(rt, in, "match_from");
+			in->match_rcpt = route_list(rt, in, "match_rcpt");
+			if (!in->in_pipeline && (in->match_from != NULL ||
+			    in->match_rcpt != NULL)) {
+				const struct conf_entry *e = conf_entry_find(
+				    in->sect->entries, in->match_from ?
+				    "match_from" : "match_rcpt");
+
+				diags_add(&rt->diags, DIAG_ERROR, e->file,
+				    e->line, "%s is only a failover: a route "
+				    "must be named in pipeline to take %s",
+				    in->id, e->key);
+			}
+			if (!in->in_pipeline)
+				continue;
+			rt->routes = xreallocarray(rt->routes,
+			    rt->nroutes + 1, sizeof(*rt->routes));
+			rt->routes[rt->nroutes++] = in;
+			if (rt->transport == NULL && in->match_from == NULL &&
+			    in->match_rcpt == NULL)
+				rt->transport = in;
+		} else if (kinds & (PLUME_KIND_FILTER | PLUME_KIND_POLICY))
+			in->routes = route_list(rt, in, "routes");
+	}
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+
+		for (size_t k = 0; in->routes != NULL &&
+		    in->routes[k] != NULL; k++) {
+			struct plume_inst *to = inst_find(rt, in->routes[k]);
+
+			if (to == NULL || !to->in_pipeline ||
+			    !(to->plugin->desc.kinds & PLUME_KIND_TRANSPORT)) {
+				const struct conf_entry *e = conf_entry_find(
+				    in->sect->entries, "routes");
+
+				diags_add(&rt->diags, DIAG_ERROR, e->file,
+				    e->line, "routes names '%s', which is not "
+				    "a transport in pipeline", in->routes[k]);
+			}
+		}
+	}
+}
+
 int
 runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 {
@@ -473,15 +569,18 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 		rt->insts = xreallocarray(rt->insts, rt->ninsts + 1,
 		    sizeof(*rt->insts));
 		rt->insts[rt->ninsts++] = in;
-		if (rt->transport == NULL &&
-		    (in->plugin->desc.kinds & PLUME_KIND_TRANSPORT))
-			rt->transport = in;
 	}
 	resolve_failovers(rt);
-	if (rt->diags.nerrors == before && rt->transport == NULL)
+	resolve_routes(rt);
+	if (rt->diags.nerrors == before && rt->nroutes == 0)
 		diags_add(&rt->diags, DIAG_ERROR, pe->file, pe->line,
 		    "pipeline names no transport: nothing would deliver "
 		    "the mail (e.g. add outbox or smtp)");
+	else if (rt->diags.nerrors == before && rt->transport == NULL)
+		diags_add(&rt->diags, DIAG_WARNING, pe->file, pe->line,
+		    "every transport has match_from or match_rcpt: mail "
+		    "that matches none of them waits in the queue (give one "
+		    "transport neither key to make it the default)");
 	strv_free(ids);
 	return rt->diags.nerrors > 0 ? -1 : 0;
 }
@@ -598,6 +697,7 @@ runtime_free(struct runtime *rt)
 	for (size_t i = rt->ninsts; i-- > 0;)
 		inst_free(rt->insts[i]);
 	free(rt->insts);
+	free(rt->routes);
 	if (rt->conf != NULL)
 		conf_free(rt->conf);
 	diags_free(&rt->diags);
@@ -920,18 +1020,163 @@ transport_paused(struct plume_inst *tr, time_t now)
 	return tr->paused_until != 0;
 }
 
-time_t
-runtime_route_paused(struct runtime *rt, time_t now)
+/* ---- routing ------------------------------------------------------- */
+
+struct plume_inst *
+runtime_route(const struct runtime *rt, const char *rcpt, const char *sender,
+    char *const *from, enum route_why *why)
+{
+	enum route_why w = ROUTE_NONE;
+	struct plume_inst *to = NULL;
+
+	for (size_t i = 0; i < rt->nroutes && to == NULL; i++)
+		if (route_match(rt->routes[i]->match_rcpt, rcpt))
+			to = rt->routes[i], w = ROUTE_RCPT;
+	for (size_t i = 0; i < rt->nroutes && to == NULL; i++) {
+		char *const *pats = rt->routes[i]->match_from;
+
+		if (pats == NULL)
+			continue;
+		if (sender != NULL && route_match(pats, sender))
+			to = rt->routes[i], w = ROUTE_FROM;
+		for (size_t k = 0; to == NULL && from != NULL &&
+		    from[k] != NULL; k++)
+			if (route_match(pats, from[k]))
+				to = rt->routes[i], w = ROUTE_FROM_HEADER;
+	}
+	if (to == NULL && rt->transport != NULL)
+		to = rt->transport, w = ROUTE_DEFAULT;
+	if (why != NULL)
+		*why = w;
+	return to;
+}
+
+char **
+runtime_from_addrs(const struct plume_msg *m)
+{
+	char **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+	long idx;
+
+	for (size_t k = 0; (idx = msg_header_find(m, "From", k)) >= 0; k++) {
+		char *value = msg_header_value(m, (size_t)idx);
+		struct addrlist l = { 0 };
+		const char *why;
+
+		(void)rfc5322_parse_addrlist(value, strlen(value), &l, &why);
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].qualified) {
+				v = xreallocarray(v, n + 2, sizeof(*v));
+				v[n++] = xstrdup(l.v[i].spec);
+				v[n] = NULL;
+			}
+		addrlist_free(&l);
+		free(value);
+	}
+	return v;
+}
+
+bool
+runtime_acts_on(const struct plume_inst *in, const char *route)
+{
+	if (in->routes == NULL)
+		return true;
+	for (size_t i = 0; route != NULL && in->routes[i] != NULL; i++)
+		if (strcmp(in->routes[i], route) == 0)
+			return true;
+	return false;
+}
+
+/* The route of each recipient of m (NULL: none); heads[] has nrcpt
+   entries. */
+static void
+route_all(struct runtime *rt, struct plume_msg *m, struct plume_inst **heads)
+{
+	char **from = NULL;
+
+	/* the common case, one transport and no keys: no parsing */
+	if (rt->nroutes == 1 && rt->transport != NULL) {
+		for (size_t i = 0; i < m->nrcpt; i++)
+			heads[i] = rt->transport;
+		return;
+	}
+	from = runtime_from_addrs(m);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		heads[i] = runtime_route(rt, m->rcpts[i].addr, m->sender, from,
+		    NULL);
+	strv_free(from);
+}
+
+static void
+describe_patterns(struct buf *b, const char *what, char *const *pats)
+{
+	buf_adds(b, what);
+	for (size_t i = 0; pats[i] != NULL; i++)
+		buf_printf(b, "%s%s", i > 0 ? ", " : " ", pats[i]);
+}
+
+void
+runtime_describe_route(const struct runtime *rt, const struct plume_inst *r,
+    struct buf *b)
+{
+	buf_adds(b, r->id);
+	if (r->match_rcpt != NULL)
+		describe_patterns(b, " for recipients", r->match_rcpt);
+	if (r->match_from != NULL)
+		describe_patterns(b, r->match_rcpt != NULL ? ", and mail from" :
+		    " for mail from", r->match_from);
+	if (r == rt->transport)
+		buf_adds(b, rt->nroutes > 1 ? " (the default)" : "");
+	for (const struct plume_inst *f = r->failover; f != NULL;
+	    f = f->failover)
+		buf_printf(b, ", then %s", f->id);
+}
+
+void
+runtime_describe_routes(const struct runtime *rt, struct buf *b)
+{
+	for (size_t i = 0; i < rt->nroutes; i++) {
+		if (i > 0)
+			buf_adds(b, "; ");
+		runtime_describe_route(rt, rt->routes[i], b);
+	}
+}
+
+/* Whether a route's chain is paused wholly: the time the first of its
+   transports takes mail again, or 0. */
+static time_t
+chain_paused(struct plume_inst *head, time_t now)
 {
 	time_t first = 0;
 
-	for (struct plume_inst *tr = rt->transport; tr != NULL;
-	    tr = tr->failover) {
+	for (struct plume_inst *tr = head; tr != NULL; tr = tr->failover) {
 		if (!transport_paused(tr, now))
 			return 0;
 		if (first == 0 || tr->paused_until < first)
 			first = tr->paused_until;
 	}
+	return first;
+}
+
+time_t
+runtime_route_paused(struct runtime *rt, struct plume_msg *m, time_t now)
+{
+	struct plume_inst **heads = xcalloc(m->nrcpt ? m->nrcpt : 1,
+	    sizeof(*heads));
+	time_t first = 0;
+
+	route_all(rt, m, heads);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		time_t t = heads[i] != NULL ? chain_paused(heads[i], now) : 0;
+
+		if (t == 0) {
+			first = 0;
+			break;
+		}
+		if (first == 0 || t < first)
+			first = t;
+	}
+	free(heads);
 	return first;
 }
 
@@ -1007,24 +1252,29 @@ runtime_close_sessions(struct runtime *rt, bool keep_failures)
 	}
 }
 
-/*
- * Accepting a message: the ACCEPTED event (once, at submission) and the
- * filters, once for this route's copy.  A message whose filters all
- * passed is marked filtered and is never filtered again: a queued
- * message was signed before it was queued and is sent as it is.  One
- * whose filters failed temporarily is queued unfiltered, and filtered
- * again on its next attempt.
- */
-void
-runtime_accept(struct runtime *rt, struct plume_msg *m)
+static void
+accepted_event(struct runtime *rt, struct plume_msg *m)
 {
-	struct plume_reply reply;
-	struct header_set *saved;
-
 	if (!m->from_queue && !m->accepted) {
 		runtime_event(rt, m, PLUME_EV_ACCEPTED, NULL, NULL, NULL, -1);
 		m->accepted = true;
 	}
+}
+
+/*
+ * The filters, once for the copy of m that takes route m->route, over
+ * its recipients (m->active).  A copy whose filters all passed is
+ * marked filtered and is never filtered again: a queued message was
+ * signed before it was queued and is sent as it is.  One whose filters
+ * failed temporarily is queued unfiltered, and filtered again on its
+ * next attempt.
+ */
+static void
+filter_copy(struct runtime *rt, struct plume_msg *m)
+{
+	struct plume_reply reply;
+	struct header_set *saved;
+
 	if (m->filtered)
 		return;
 	/* the header as it was: if a filter fails, what the others did
@@ -1036,7 +1286,8 @@ runtime_accept(struct runtime *rt, struct plume_msg *m)
 		int st;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_FILTER) ||
-		    ops == NULL || ops->filter == NULL || !in->in_pipeline)
+		    ops == NULL || ops->filter == NULL || !in->in_pipeline ||
+		    !runtime_acts_on(in, m->route))
 			continue;
 		memset(&reply, 0, sizeof(reply));
 		st = ops->filter(in->state, m, &reply);
@@ -1056,48 +1307,97 @@ runtime_accept(struct runtime *rt, struct plume_msg *m)
 	m->filtered = true;
 }
 
+/*
+ * Accepting a message to queue it (-odq, -odb): the ACCEPTED event and
+ * the filters, when every recipient takes one route (DKIM signs what is
+ * queued).  A message whose recipients take several routes is queued
+ * unfiltered and filtered per route when it is delivered.
+ */
 void
-runtime_deliver(struct runtime *rt, struct plume_msg *m,
-    struct delivery_summary *sum)
+runtime_accept(struct runtime *rt, struct plume_msg *m)
 {
-	struct plume_inst *tr = rt->transport;
+	struct plume_inst **heads;
+	bool one = m->nrcpt > 0;
+
+	accepted_event(rt, m);
+	if (m->filtered)
+		return;
+	heads = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*heads));
+	route_all(rt, m, heads);
+	for (size_t i = 0; i < m->nrcpt; i++)
+		one &= heads[i] != NULL && heads[i] == heads[0];
+	if (one) {
+		m->route = heads[0]->id;
+		filter_copy(rt, m);
+	}
+	free(heads);
+}
+
+/* A recipient with no route: it waits, the admin is told why. */
+static void
+no_route(struct runtime *rt, struct plume_msg *m, size_t i)
+{
+	struct rcpt *r = &m->rcpts[i];
+	struct plume_reply reply;
+	char *text = xasprintf("no route: no transport's match_rcpt or "
+	    "match_from matches <%s> from <%s>, and none is the default",
+	    r->addr, m->sender ? m->sender : "");
+
+	memset(&reply, 0, sizeof(reply));
+	reply.status = PLUME_TEMPFAIL;
+	reply.code = 451;
+	reply.enhanced = "4.3.5";
+	reply.text = text;
+	result_set(&r->result, &reply);
+	log_rcpt_result(m, r, "(no route)", 0);
+	runtime_event(rt, m, PLUME_EV_DEFERRED, r->addr, NULL, &reply, -1);
+	free(text);
+}
+
+/*
+ * One route's copy of m: the recipients idx[0..n) all take route head.
+ * Its filters, then policies give verdicts, then the transport and its
+ * failover chain deliver to the recipients the policies let through.
+ */
+static void
+deliver_copy(struct runtime *rt, struct plume_msg *m, struct plume_inst *head,
+    size_t *idx, size_t n, struct held_event **held, size_t *nheld)
+{
+	struct plume_inst *tr = head;
 	struct plume_reply reply;
 	long ms;
 	size_t *pass;
 	size_t npass = 0;
-	struct held_event *held = NULL;
-	size_t nheld = 0;
 
-	memset(sum, 0, sizeof(*sum));
-	sum->all_perm_are_5_1 = true;
-	m->route = tr->id;
-	if (rt->submit_timeout > 0 && !m->from_queue)
-		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
-	runtime_accept(rt, m);
+	m->route = head->id;
+	m->active = idx;
+	m->nactive = n;
+	filter_copy(rt, m);
 
 	/* policies: a verdict per recipient still to deliver (one a
 	   filter failed is not counted against a rate limit) */
-	pass = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*pass));
-	for (size_t i = 0; i < m->nrcpt; i++)
-		if (!m->rcpts[i].result.set)
-			pass[npass++] = i;
+	pass = xcalloc(n ? n : 1, sizeof(*pass));
+	for (size_t k = 0; k < n; k++)
+		if (!m->rcpts[idx[k]].result.set)
+			pass[npass++] = idx[k];
 	result_clear(&m->refused);
 	for (size_t i = 0; i < rt->ninsts && npass > 0; i++) {
 		struct plume_inst *in = rt->insts[i];
 		const struct plume_policy_ops *ops = in->plugin->desc.policy;
 
 		if (!(in->plugin->desc.kinds & PLUME_KIND_POLICY) ||
-		    ops == NULL || ops->check == NULL || !in->in_pipeline)
+		    ops == NULL || ops->check == NULL || !in->in_pipeline ||
+		    !runtime_acts_on(in, m->route))
 			continue;
 		m->active = pass;
 		m->nactive = npass;
 		ops->check(in->state, m);
-		m->active = NULL;
-		m->nactive = 0;
 	}
+	m->active = NULL;
+	m->nactive = 0;
 	npass = 0;
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		struct rcpt *r = &m->rcpts[i];
+	for (size_t k = 0; k < n; k++) {
+		struct rcpt *r = &m->rcpts[idx[k]];
 
 		/* a policy refused the whole message: every recipient */
 		if (m->refused.set && !r->result.set) {
@@ -1118,12 +1418,12 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 				    r->addr, NULL, &v, -1);
 		}
 		if (!r->result.set)
-			pass[npass++] = i;
+			pass[npass++] = idx[k];
 	}
 
 	/* recipients a filter or a policy decided: logged once, here */
-	for (size_t i = 0; i < m->nrcpt; i++) {
-		struct rcpt *r = &m->rcpts[i];
+	for (size_t k = 0; k < n; k++) {
+		struct rcpt *r = &m->rcpts[idx[k]];
 		struct plume_reply out;
 
 		if (!r->result.set)
@@ -1131,7 +1431,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		log_rcpt_result(m, r, "(before transport)", 0);
 		result_to_reply(&r->result, &out);
 		if (r->result.status == PLUME_PERMFAIL)
-			hold_event(&held, &nheld, m, i, NULL, -1);
+			hold_event(held, nheld, m, idx[k], NULL, -1);
 		else if (!(r->verdict.set &&
 		    r->verdict.status == PLUME_TEMPFAIL))
 			runtime_event(rt, m, event_of(r->result.status),
@@ -1168,7 +1468,7 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 			log_rcpt_result(m, r, tr->id, ms);
 			result_to_reply(&r->result, &out);
 			if (r->result.status == PLUME_PERMFAIL)
-				hold_event(&held, &nheld, m, pass[k], tr->id,
+				hold_event(held, nheld, m, pass[k], tr->id,
 				    ms);
 			else
 				runtime_event(rt, m, event_of(
@@ -1194,6 +1494,98 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 	}
 	free(pass);
 	msg_clear_notes(m);
+}
+
+/*
+ * Delivery of m: each recipient's route (runtime_route()), then one copy
+ * per route, in pipeline order.  Filters run on each copy from the
+ * header as it came; what is queued afterwards for the recipients still
+ * pending is the copy of their route when they all take one (filtered,
+ * signed), and otherwise the header as it came, unfiltered, so each
+ * route's copy is made afresh at the next attempt.
+ */
+void
+runtime_deliver(struct runtime *rt, struct plume_msg *m,
+    struct delivery_summary *sum)
+{
+	struct plume_inst **heads;
+	struct plume_reply reply;
+	struct held_event *held = NULL;
+	struct header_set *orig = NULL, *keep = NULL;
+	struct result refused;
+	size_t *idx, nheld = 0, ncopies = 0, npending = 0;
+	bool was_filtered = m->filtered, keep_filtered = false, split = false;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(&refused, 0, sizeof(refused));
+	sum->all_perm_are_5_1 = true;
+	if (rt->submit_timeout > 0 && !m->from_queue)
+		m->deadline_ms = monotonic_ms() + rt->submit_timeout * 1000;
+	accepted_event(rt, m);
+	heads = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*heads));
+	idx = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*idx));
+	route_all(rt, m, heads);
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		if (heads[i] != heads[0])
+			split = true;
+		if (heads[i] == NULL && !m->rcpts[i].result.set) {
+			no_route(rt, m, i);
+			npending = 1;	/* a copy of its own, later */
+		}
+	}
+	if (split && !was_filtered)
+		orig = msg_headers_save(m);
+
+	for (size_t g = 0; g < rt->nroutes; g++) {
+		size_t n = 0;
+		bool pending = false;
+
+		for (size_t i = 0; i < m->nrcpt; i++)
+			if (heads[i] == rt->routes[g] &&
+			    !m->rcpts[i].result.set)
+				idx[n++] = i;
+		if (n == 0)
+			continue;
+		if (ncopies++ > 0 && orig != NULL) {
+			/* the next route's copy starts from the header as
+			   it came */
+			msg_headers_restore(m, orig);
+			orig = msg_headers_save(m);
+			m->filtered = false;
+		}
+		deliver_copy(rt, m, rt->routes[g], idx, n, &held, &nheld);
+		if (m->refused.set && !refused.set) {
+			result_to_reply(&m->refused, &reply);
+			result_set(&refused, &reply);
+		}
+		for (size_t k = 0; k < n; k++)
+			pending |= !m->rcpts[idx[k]].result.set ||
+			    m->rcpts[idx[k]].result.status == PLUME_TEMPFAIL;
+		if (pending && orig != NULL && npending++ == 0) {
+			keep = msg_headers_save(m);
+			keep_filtered = m->filtered;
+		}
+	}
+	if (orig != NULL) {
+		/* several copies: the one queued (see above) */
+		if (npending == 1) {
+			msg_headers_restore(m, keep);
+			m->filtered = keep_filtered;
+			msg_headers_drop(orig);
+		} else {
+			msg_headers_drop(keep);
+			msg_headers_restore(m, orig);
+			m->filtered = false;
+		}
+	}
+	result_clear(&m->refused);
+	if (refused.set) {
+		result_to_reply(&refused, &reply);
+		result_set(&m->refused, &reply);
+		result_clear(&refused);
+	}
+	free(idx);
+	free(heads);
 
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct rcpt *r = &m->rcpts[i];

@@ -55,6 +55,14 @@ struct plume_inst {
 	   (host->flush_wanted) */
 	bool	 flush_wanted;
 	struct plume_inst *failover;	/* tried next on a temporary failure */
+	/* routing (route.h patterns): a transport in pipeline serves the
+	   recipients whose domain matches match_rcpt, else the messages
+	   whose sender or From matches match_from, else (neither key) the
+	   rest; a filter or policy with routes acts only on the copies of
+	   a message that take one of those transports */
+	char	**match_from;
+	char	**match_rcpt;
+	char	**routes;
 };
 
 struct runtime {
@@ -87,7 +95,21 @@ struct runtime {
 
 	struct plume_inst **insts;	/* pipeline order */
 	size_t	 ninsts;
-	struct plume_inst *transport;	/* the route for every recipient */
+	/* the transports in pipeline, in its order: the routes a
+	   recipient may take; transport is the default, the first with
+	   neither match_from nor match_rcpt (NULL when every one has) */
+	struct plume_inst **routes;
+	size_t	 nroutes;
+	struct plume_inst *transport;
+};
+
+/* Why a recipient takes its route (runtime_route()). */
+enum route_why {
+	ROUTE_NONE = 0,		/* no transport matches, and no default */
+	ROUTE_RCPT,		/* match_rcpt */
+	ROUTE_FROM,		/* match_from, by the envelope sender */
+	ROUTE_FROM_HEADER,	/* match_from, by the From field */
+	ROUTE_DEFAULT,		/* the transport with neither key */
 };
 
 /*
@@ -133,9 +155,27 @@ void	 runtime_accept(struct runtime *, struct plume_msg *);
 /* Ends the open transport sessions (a queue run's); keep_failures: the
    transports that could not open one are still not tried again. */
 void	 runtime_close_sessions(struct runtime *, bool keep_failures);
-/* Queue runs: 0 when the route (its transport or a failover) takes a
-   message now, else the time the first of them takes one again. */
-time_t	 runtime_route_paused(struct runtime *, time_t now);
+/* The route of recipient rcpt of a message from sender with From
+   mailboxes from (NULL-terminated, or NULL): the transport in pipeline
+   it takes (NULL: none), and why. */
+struct plume_inst *runtime_route(const struct runtime *, const char *rcpt,
+	    const char *sender, char *const *from, enum route_why *);
+/* The From field's mailboxes of m (for runtime_route()); strv_free(). */
+char	**runtime_from_addrs(const struct plume_msg *);
+/* "smtp:work for mail from *@work.example, then smtp:backup": one
+   route, or all of them separated by "; ", appended to b. */
+struct buf;
+void	 runtime_describe_route(const struct runtime *,
+	    const struct plume_inst *, struct buf *);
+void	 runtime_describe_routes(const struct runtime *, struct buf *);
+/* Whether filter or policy in acts on the copy of a message taking the
+   route (transport) id: it names no routes, or names this one. */
+bool	 runtime_acts_on(const struct plume_inst *, const char *route);
+/* Queue runs: 0 when some route of m (its transport or a failover)
+   takes a message now, else the time the first of them takes one
+   again. */
+time_t	 runtime_route_paused(struct runtime *, struct plume_msg *,
+	    time_t now);
 void	 runtime_deliver(struct runtime *, struct plume_msg *,
 	    struct delivery_summary *);
 void	 summary_free(struct delivery_summary *);
