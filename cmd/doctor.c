@@ -36,7 +36,6 @@
 #include <langinfo.h>
 #include <stdarg.h>
 #include <locale.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,19 +516,6 @@ probe_all(struct doctor *d, struct runtime *rt, const char *const *params)
 	}
 }
 
-static char *
-default_sender(struct runtime *rt)
-{
-	const char *s = runtime_global(rt, "sender_address");
-	struct passwd *pw;
-
-	if (s != NULL && *s != '\0')
-		return xstrdup(s);
-	pw = getpwuid(getuid());
-	return xasprintf("%s@%s", pw != NULL ? pw->pw_name : "root",
-	    rt->domain);
-}
-
 int
 doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 {
@@ -613,7 +599,7 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	if (rc == 0 && rt.diags.nerrors == 0)
 		check_pipeline(&d, &rt);
 
-	sender = default_sender(&rt);
+	sender = runtime_default_sender(&rt);
 	params[np++] = PLUME_PROBE_FROM;
 	params[np++] = from != NULL ? from : sender;
 	if (to != NULL) {

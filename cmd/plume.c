@@ -49,6 +49,7 @@
 #include "loader.h"
 #include "log.h"
 #include "logcmd.h"
+#include "routecmd.h"
 #include "options.h"
 #include "queue.h"
 #include "rfc5322.h"
@@ -1147,6 +1148,14 @@ verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		runtime_free(&rt);
 		return code;
 	}
+	if (runtime_start(&rt) == -1) {
+		/* the routes still show; what filters and policies would
+		   do needs them started (a key this user cannot read) */
+		char *line = config_error_line(&rt);
+
+		printf("(filters and policies not shown: %s)\n", line);
+		free(line);
+	}
 	snd = o->sender != NULL ? submit_qualify(o->sender, rt.domain) : NULL;
 	for (size_t i = 0; i < o->nrcpts; i++) {
 		char *q = submit_qualify(o->rcpts[i], rt.domain);
@@ -1158,14 +1167,17 @@ verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 		} else {
 			struct plume_inst *r = runtime_route(&rt, q, snd,
 			    NULL, NULL);
-			struct buf b;
+			struct buf b, x;
 
 			buf_init(&b);
+			buf_init(&x);
 			if (r != NULL)
 				runtime_describe_route(&rt, r, &b);
-			printf("%s: deliverable: <%s> via %s\n", o->rcpts[i], q,
-			    r != NULL ? b.data : "(no route)");
+			route_explain(&rt, snd, snd, q, &x);
+			printf("%s: deliverable: <%s> via %s\n%s", o->rcpts[i],
+			    q, r != NULL ? b.data : "(no route)", x.data);
 			buf_free(&b);
+			buf_free(&x);
 		}
 		free(q);
 	}
@@ -1459,6 +1471,9 @@ usage(FILE *fp)
 	    "[--probe-ports LIST]\n"
 	    "                                 diagnose why mail does not go "
 	    "out\n"
+	    "  route [--from A] --to A [--to A ...]\n"
+	    "                                 the route, DKIM keys and rate "
+	    "limits a message would get\n"
 	    "  import msmtprc|ssmtp|dma [--write-secrets DIR] [FILE|DIR]\n"
 	    "                                 print another mailer's config "
 	    "as plume.conf\n"
@@ -1801,6 +1816,8 @@ plume_main(int argc, char **argv)
 		rc = cmd_config(cfg, explicit_cfg, nargs - 1, args + 1);
 	else if (strcmp(args[0], "mailq") == 0)
 		rc = mailq(cfg, explicit_cfg);
+	else if (strcmp(args[0], "route") == 0)
+		rc = finish(route_main(cfg, explicit_cfg, nargs - 1, args + 1));
 	else if (strcmp(args[0], "doctor") == 0)
 		rc = finish(doctor_main(cfg, explicit_cfg, nargs - 1,
 		    args + 1));

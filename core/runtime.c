@@ -36,6 +36,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,6 +713,19 @@ runtime_free(struct runtime *rt)
 	memset(rt, 0, sizeof(*rt));
 }
 
+char *
+runtime_default_sender(const struct runtime *rt)
+{
+	const char *s = runtime_global(rt, "sender_address");
+	struct passwd *pw;
+
+	if (s != NULL && *s != '\0')
+		return xstrdup(s);
+	pw = getpwuid(getuid());
+	return xasprintf("%s@%s", pw != NULL ? pw->pw_name : "root",
+	    rt->domain);
+}
+
 int
 runtime_ensure_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 {
@@ -1139,6 +1153,34 @@ runtime_describe_routes(const struct runtime *rt, struct buf *b)
 		if (i > 0)
 			buf_adds(b, "; ");
 		runtime_describe_route(rt, rt->routes[i], b);
+	}
+}
+
+void
+runtime_explain(struct runtime *rt, struct plume_msg *m, struct buf *out)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_plugin *p = &in->plugin->desc;
+		int (*explain)(void *, struct plume_msg *, char *, size_t) =
+		    NULL;
+		char text[512];
+
+		if (!in->in_pipeline || !in->started ||
+		    !(p->kinds & (PLUME_KIND_FILTER | PLUME_KIND_POLICY)) ||
+		    !runtime_acts_on(in, m->route))
+			continue;
+		if ((p->kinds & PLUME_KIND_FILTER) && p->filter != NULL &&
+		    PLUME_OPS_HAS(p->filter, struct plume_filter_ops, explain))
+			explain = p->filter->explain;
+		else if ((p->kinds & PLUME_KIND_POLICY) && p->policy != NULL &&
+		    PLUME_OPS_HAS(p->policy, struct plume_policy_ops, explain))
+			explain = p->policy->explain;
+		snprintf(text, sizeof(text), "acts on this route (its plugin "
+		    "does not say how)");
+		if (explain != NULL)
+			explain(in->state, m, text, sizeof(text));
+		buf_printf(out, "    %s: %s\n", in->id, text);
 	}
 }
 

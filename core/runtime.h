@@ -148,6 +148,10 @@ const char *runtime_default_config(void);
    none). */
 const char *runtime_global(const struct runtime *, const char *key);
 
+/* The sender a submission by the caller would get when it names none:
+   sender_address, else user@domain. */
+char	*runtime_default_sender(const struct runtime *);
+
 int	 runtime_ensure_dir(const char *dir, mode_t mode, char *, size_t);
 /* queue_dir and its tmp/, made on demand (0700 in per-user mode). */
 int	 runtime_ensure_queue(const struct runtime *, char *, size_t);
@@ -168,6 +172,9 @@ struct buf;
 void	 runtime_describe_route(const struct runtime *,
 	    const struct plume_inst *, struct buf *);
 void	 runtime_describe_routes(const struct runtime *, struct buf *);
+/* One line per filter and policy acting on m's route (m->route), each
+   in its plugin's words (ABI 1.7 explain()), appended to out. */
+void	 runtime_explain(struct runtime *, struct plume_msg *, struct buf *);
 /* Whether filter or policy in acts on the copy of a message taking the
    route (transport) id: it names no routes, or names this one. */
 bool	 runtime_acts_on(const struct plume_inst *, const char *route);

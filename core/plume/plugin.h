@@ -76,6 +76,10 @@
  *	                 for flush() in this process; a submission starts a
  *	                 queue run for an observer's flush only then (before
  *	                 1.6, after every submission).
+ *	2026-11-26  1.7  filter->explain() and policy->explain(): what an
+ *	                 instance would do to a route's copy of a message,
+ *	                 for "plume route" and "sendmail -bv"; the route is
+ *	                 host->msg_param(msg, PLUME_PARAM_ROUTE).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -92,7 +96,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		6
+#define PLUME_ABI_MINOR		7
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -439,6 +443,14 @@ struct plume_filter_ops {
 	   it, PLUME_TEMPFAIL defers it, with the reason in reply_r. */
 	int (*filter)(void *state, struct plume_msg *msg,
 	    struct plume_reply *reply_r);
+
+	/* ABI 1.7 */
+	/* Optional.  For "plume route" and "sendmail -bv": one line in
+	   buf saying what filter() would do to msg (a route's copy made
+	   for the question: no body), without changing msg or any state.
+	   Returns 1 when it would act on msg, 0 when not (buf: why). */
+	int (*explain)(void *state, struct plume_msg *msg, char *buf,
+	    size_t len);
 };
 
 struct plume_policy_ops {
@@ -448,6 +460,12 @@ struct plume_policy_ops {
 	   recipients still to deliver: at a queue run, those pending;
 	   never one a filter already failed (ABI 1.5). */
 	int (*check)(void *state, struct plume_msg *msg);
+
+	/* ABI 1.7 */
+	/* Optional.  As filter->explain(): the limits or rules check()
+	   would apply to msg, without counting anything. */
+	int (*explain)(void *state, struct plume_msg *msg, char *buf,
+	    size_t len);
 };
 
 struct plume_observer_ops {

@@ -402,6 +402,26 @@ dkim_filter(void *state, struct plume_msg *m, struct plume_reply *r)
 	return PLUME_PERMFAIL;
 }
 
+static int
+dkim_explain(void *state, struct plume_msg *m, char *buf, size_t len)
+{
+	struct dkim *d = state;
+	char why[400];
+	size_t n;
+
+	if (!instance_matches(d, m, why, sizeof(why))) {
+		snprintf(buf, len, "does not sign: %s", why);
+		return 0;
+	}
+	n = (size_t)snprintf(buf, len, "signs d=%s with", d->domain);
+	for (size_t i = 0; i < d->nkeys && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s s=%s %s (%s)",
+		    i > 0 ? "," : "", d->keys[i]->selector,
+		    dkim_alg_name(d->keys[i]->alg),
+		    d->keys[i]->path != NULL ? d->keys[i]->path : "");
+	return 1;
+}
+
 /* ---- instance -------------------------------------------------------- */
 
 static int
@@ -470,6 +490,7 @@ dkim_shutdown(void *state)
 static const struct plume_filter_ops dkim_filter_ops = {
 	.struct_size = sizeof(struct plume_filter_ops),
 	.filter = dkim_filter,
+	.explain = dkim_explain,
 };
 
 static const struct plume_command dkim_commands[] = {

@@ -8,7 +8,7 @@
  *	messages = 100/hour		# N/second|minute|hour|day
  *	recipients = 500/day
  *	burst = 10			# default: the count itself
- *	scope = global			# |sender|from_domain|recipient_domain|user
+ *	scope = global		# |sender|from_domain|recipient_domain|user|route
  *	action = defer			# |wait|reject
  *	wait_max = 30s			# action = wait: the longest wait
  *
@@ -16,7 +16,8 @@
  * DESCRIPTION
  *	Each instance keeps one table of keys (the scope's value: nothing
  *	for global, the envelope sender, the From domain, each
- *	recipient's domain, the submitting user) with one GCRA
+ *	recipient's domain, the submitting user, the route: the transport
+ *	the message's copy takes) with one GCRA
  *	theoretical arrival time per key and per limit; gcra.c explains
  *	the arithmetic.  "messages" costs 1 per message and key;
  *	"recipients" costs 1 per recipient and lets through as many of a
@@ -104,7 +105,7 @@ struct rl_slot {
 };
 
 enum rl_scope { SC_GLOBAL, SC_SENDER, SC_FROM_DOMAIN, SC_RCPT_DOMAIN,
-    SC_USER };
+    SC_USER, SC_ROUTE };
 enum rl_action { ACT_DEFER, ACT_WAIT, ACT_REJECT };
 
 struct rl_limit {
@@ -138,7 +139,7 @@ struct rl {
 };
 
 static const char *const scope_names[] = { "global", "sender",
-    "from_domain", "recipient_domain", "user" };
+    "from_domain", "recipient_domain", "user", "route" };
 
 static const struct plume_conf_key rl_keys[] = {
 	{ "messages", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
@@ -148,7 +149,7 @@ static const struct plume_conf_key rl_keys[] = {
 	{ "burst", PLUME_CONF_INT, 0, "0", NULL, 0, 1000000,
 	    "most let through at once by each limit (0: the count itself)" },
 	{ "scope", PLUME_CONF_ENUM, 0, "global",
-	    "global|sender|from_domain|recipient_domain|user", 0, 0,
+	    "global|sender|from_domain|recipient_domain|user|route", 0, 0,
 	    "what a limit counts separately" },
 	{ "action", PLUME_CONF_ENUM, 0, "defer", "defer|wait|reject", 0, 0,
 	    "over the limit: queue until allowed, wait, or refuse (exit 75)" },
@@ -243,7 +244,8 @@ rl_init(const struct plume_host *host, struct plume_inst *inst,
 		goto fail;
 	}
 	s = host->conf_string(inst, "scope");
-	for (size_t i = 0; s != NULL && i < 5; i++)
+	for (size_t i = 0; s != NULL &&
+	    i < sizeof(scope_names) / sizeof(scope_names[0]); i++)
 		if (strcmp(s, scope_names[i]) == 0)
 			rl->scope = (enum rl_scope)i;
 	s = host->conf_string(inst, "action");
@@ -623,6 +625,9 @@ scope_key(struct rl *rl, struct plume_msg *m, size_t i)
 		if (k != NULL)
 			snprintf(k, 32, "uid %s", s != NULL ? s : "?");
 		return k;
+	case SC_ROUTE:
+		s = rl->host->msg_param(m, PLUME_PARAM_ROUTE);
+		return strdup(s != NULL ? s : "");
 	default:
 		return strdup("");
 	}
@@ -924,6 +929,28 @@ describe(struct rl *rl, const struct rl_group *g, char *buf, size_t len)
 		    g->key);
 }
 
+static const char *const action_names[] = { "defer", "wait", "reject" };
+
+static int
+rl_explain(void *state, struct plume_msg *m, char *buf, size_t len)
+{
+	struct rl *rl = state;
+	struct rl_group g;
+	size_t n;
+
+	memset(&g, 0, sizeof(g));
+	if (rl->host->msg_rcpt_count(m) == 0 ||
+	    (g.key = scope_key(rl, m, 0)) == NULL) {
+		snprintf(buf, len, "no recipient to count");
+		return 0;
+	}
+	describe(rl, &g, buf, len);
+	n = strlen(buf);
+	snprintf(buf + n, len - n, ", action %s", action_names[rl->action]);
+	free(g.key);
+	return 1;
+}
+
 static int
 rl_check(void *state, struct plume_msg *m)
 {
@@ -1106,8 +1133,7 @@ rl_cmd_show(const struct plume_host *h, struct plume_inst *in, int argc,
 		    rl->rcpts.on ? "recipients " : "",
 		    rl->rcpts.on ? rl->rcpts.text : "",
 		    rl->msgs.on || rl->rcpts.on ? "" : "-",
-		    scope_names[rl->scope], rl->action == ACT_DEFER ? "defer" :
-		    rl->action == ACT_WAIT ? "wait" : "reject");
+		    scope_names[rl->scope], action_names[rl->action]);
 		if (rl->redis_addr != NULL)
 			printf("  backend redis %s (keys plume:ratelimit:%s:*); "
 			    "the local table below is the fall-back\n",
@@ -1150,6 +1176,7 @@ rl_cmd_show(const struct plume_host *h, struct plume_inst *in, int argc,
 static const struct plume_policy_ops rl_policy_ops = {
 	.struct_size = sizeof(struct plume_policy_ops),
 	.check = rl_check,
+	.explain = rl_explain,
 };
 
 static const struct plume_command rl_commands[] = {

@@ -17,7 +17,7 @@ http_need
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
 
-plan 25
+plan 30
 
 # ---- three SMTP servers (STARTTLS, AUTH), one account each -------------
 _smtp_tls
@@ -87,6 +87,28 @@ check "-bv: each recipient's route with the reason" t "
     [ $RC -eq 0 ] &&
     grep -qx 'x@partner.test: deliverable: <x@partner.test> via http:api for recipients partner.test' '$WORK/out' &&
     grep -qx 'y@elsewhere.test: deliverable: <y@elsewhere.test> via smtp:c (the default)' '$WORK/out'"
+
+"$PLUME" -C "$CONF" route --from Alice@A.test --to x@partner.test \
+    --to y@elsewhere.test > "$WORK/route" 2>&1
+RC=$?
+cat > "$WORK/route.want" <<EOF
+from <Alice@A.test>
+<x@partner.test>
+    route: http:api (match_rcpt)
+    failover: none
+<y@elsewhere.test>
+    route: smtp:a (match_from, by the envelope sender)
+    failover: none
+    dkim:a: signs d=a.test with s=s ed25519-sha256 ($WORK/a.pem)
+EOF
+check "plume route: each recipient's route, why, failover, the DKIM key of the route" \
+    t "[ $RC -eq 0 ] && diff -u '$WORK/route.want' '$WORK/route'"
+run_sm /dev/null -C "$CONF" -f bob@b.test -bv z@elsewhere.test
+check "-bv -f: the sender's route and the DKIM key it would sign with" t "
+    [ $RC -eq 0 ] &&
+    grep -qx 'z@elsewhere.test: deliverable: <z@elsewhere.test> via smtp:b for mail from bob@b.test, \*@\*.b.test' '$WORK/out' &&
+    grep -qx '    dkim:b: signs d=b.test with s=s ed25519-sha256 ($WORK/b.pem)' '$WORK/out' &&
+    ! grep -q 'dkim:a' '$WORK/out'"
 
 # ---- by sender -----------------------------------------------------------
 msg alice@a.test one@elsewhere.test
@@ -186,6 +208,34 @@ check "next attempt: each route gets its own copy, signed for it, once" t "
     [ -z \"\$(ls '$QUEUE/deferred')\" ]"
 runner_release
 
+# ---- a rate limit that belongs to one route ------------------------------
+write_conf "pipeline = ratelimit, smtp:a, smtp:c" \
+    "[ratelimit]" "messages = 1/hour" "scope = route" "routes = smtp:a" \
+    "$(smtp_route a alice "$FAULT_PORT" "match_from = *@a.test")" \
+    "$(smtp_route c carol "$PORT_carol")"
+"$PLUME" -C "$CONF" route --from alice@a.test --to r@elsewhere.test \
+    --to partner@elsewhere.test > "$WORK/route" 2>&1
+"$PLUME" -C "$CONF" route --from other@c.test --to r@elsewhere.test \
+    > "$WORK/route2" 2>&1
+check "plume route: the rate limit on route a, none on the default" t "
+    grep -qx '    ratelimit: messages 1/hour per route \"smtp:a\", action defer' '$WORK/route' &&
+    ! grep -q ratelimit '$WORK/route2'"
+runner_hold
+a0=$(count "$DIR_alice2") c0=$(count "$DIR_carol")
+for i in 1 2; do
+	msg alice@a.test "r$i@elsewhere.test"
+	run_sm "$WORK/m" -C "$CONF" -t
+	msg other@c.test "s$i@elsewhere.test"
+	run_sm "$WORK/m" -C "$CONF" -t
+done
+check "scope = route, routes = smtp:a: route a limited to 1, the default not" t "
+    [ \$(count '$DIR_alice2') -eq \$((a0 + 1)) ] &&
+    [ \$(count '$DIR_carol') -eq \$((c0 + 2)) ] &&
+    [ \$(ls '$QUEUE'/deferred/*.env | wc -l) -eq 1 ] &&
+    grep -q '^rcpt pending r2@elsewhere.test' '$QUEUE'/deferred/*.env"
+rm -rf "$QUEUE/deferred"
+runner_release
+
 # ---- no default route ------------------------------------------------------
 write_conf "pipeline = smtp:a" \
     "$(smtp_route a alice "$FAULT_PORT" "match_from = *@a.test")"
@@ -200,6 +250,10 @@ check "a message no route takes waits in the queue (451 4.3.5, exit 0)" t "
     '$WORK/bin/mailq' -C '$CONF' | grep -q 'no route'"
 run_sm /dev/null -C "$CONF" -bv ten@elsewhere.test
 check "-bv says so" grep -qx 'ten@elsewhere.test: deliverable: <ten@elsewhere.test> via (no route)' "$WORK/out"
+"$PLUME" -C "$CONF" route --to ten@elsewhere.test > "$WORK/route" 2>&1
+RC=$?
+check "plume route: no route is exit 69, saying what would happen" t "
+    [ $RC -eq 69 ] && grep -q 'no route: .* would wait in the queue (451 4.3.5)' '$WORK/route'"
 rm -rf "$QUEUE/deferred"
 runner_release
 
