@@ -158,7 +158,7 @@ drop_setid(void)
 {
 	if (!running_setid())
 		return;
-	if (setgid(getgid()) == -1 || setuid(getuid()) == -1) {
+	if (setid_drop() == -1) {
 		fprintf(stderr, "plume: cannot drop privileges: %s\n",
 		    strerror(errno));
 		exit(EX_OSERR);
@@ -211,6 +211,7 @@ sanitize_env(void)
 		free(tz);
 		return;
 	}
+	setid_keep_user_env();
 	clearenv();
 	setenv("PATH", "/usr/bin:/bin", 1);
 	if (tz != NULL && strchr(tz, '/') == NULL)	/* no file names */

@@ -107,6 +107,9 @@ const struct plume_conf_key global_keys[] = {
 	    "domains whose recipients are local (aliases apply to them)" },
 	{ "default_recipient", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
 	    "where mail for local names without an alias goes" },
+	{ "user_config", PLUME_CONF_BOOL, 0, "no", NULL, 0, 0,
+	    "set-id installs: a user's own config is used, as that user "
+	    "(plume gives its group up first)" },
 	{ "sender_address", PLUME_CONF_ADDRESS, 0, NULL, NULL, 0, 0,
 	    "the envelope sender when the caller gives none, or its -f is "
 	    "not used (envelope_from)" },
@@ -517,7 +520,7 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 	rt->conf_explicit = explicit_path;
 	rt->self = SBINDIR "/plume";
 	if (path == NULL && !explicit_path &&
-	    (user = userconf_find(&rt->conf_why)) != NULL) {
+	    (user = userconf_find(&rt->conf_why, false)) != NULL) {
 		rt->user_mode = true;
 		path = user;
 	}
@@ -543,6 +546,53 @@ runtime_load(struct runtime *rt, const char *path, bool explicit_path)
 	conf_validate(rt->conf->globals, global_keys, NULL, DIAG_ERROR,
 	    "global settings", rt->conf->path, 0, &rt->diags);
 	resolve_globals(rt);
+	if (!explicit_path && !rt->user_mode && !rt->embedded &&
+	    rt->diags.nerrors == 0 && running_setid() && getuid() != 0) {
+		/* set-id: the system config decides whether a user's own
+		   config may stand in for it; then plume gives its group up
+		   for good before reading a word of it, so the user's
+		   routes never reach the system's secrets or spool */
+		bool allow = false;
+		char *why = NULL;
+
+		conf_parse_bool(runtime_global(rt, "user_config"), &allow);
+		if (allow) {
+			/* looked for as the user, in the user's own
+			   environment: the group set aside meanwhile */
+			gid_t eg = getegid();
+
+			if (setegid(getgid()) == 0) {
+				setid_user_env(true);
+				if ((user = userconf_find(&why, true)) == NULL)
+					setid_user_env(false);
+				if (setegid(eg) == -1) {
+					diags_add(&rt->diags, DIAG_ERROR,
+					    rt->conf_path, 0, "cannot take the "
+					    "set-id group up again: %s",
+					    strerror(errno));
+					free(user);
+					free(why);
+					return -1;
+				}
+			}
+		}
+		if (user != NULL) {
+			free(user);
+			free(why);
+			if (setid_give_up() == -1) {
+				diags_add(&rt->diags, DIAG_ERROR, rt->conf_path,
+				    0, "user_config = yes: cannot give up the "
+				    "set-id privileges: %s", strerror(errno));
+				return -1;
+			}
+			runtime_free(rt);
+			return runtime_load(rt, NULL, false);
+		}
+		if (why != NULL) {
+			free(rt->conf_why);
+			rt->conf_why = why;
+		}
+	}
 	loader_set_dirs((const char *const *)rt->plugin_dirs);
 	if (rt->user_mode && rt->diags.nerrors == 0)
 		userconf_check(rt->conf, &rt->diags);

@@ -26,16 +26,75 @@
 /*
  * Whether plume was started set-id.  Decided once, at the first call
  * (made first thing in main()): a plume that later sets its effective
- * group aside for a while is still a set-id plume.
+ * group aside for a while is still a set-id plume; only one that gave
+ * its privileges up for good to run as the user (setid_give_up()) is
+ * not.
  */
+static int setid = -1;
+static bool given_up;
+
 bool
 running_setid(void)
 {
-	static int setid = -1;
-
 	if (setid == -1)
 		setid = getuid() != geteuid() || getgid() != getegid();
 	return setid == 1;
+}
+
+int
+setid_drop(void)
+{
+	gid_t g = getgid();
+	uid_t u = getuid();
+
+	/* real, effective and saved: nothing left to take up again */
+	if (setresgid(g, g, g) == -1 || setresuid(u, u, u) == -1)
+		return -1;
+	return 0;
+}
+
+int
+setid_give_up(void)
+{
+	if (setid_drop() == -1)
+		return -1;
+	setid = 0;
+	given_up = true;
+	return 0;
+}
+
+bool
+setid_given_up(void)
+{
+	return given_up;
+}
+
+/* The caller's own home and XDG base directories, kept aside when a
+   set-id plume clears its environment. */
+static const char *const user_env_names[] = { "HOME", "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME" };
+static char *user_env[3];
+
+void
+setid_keep_user_env(void)
+{
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(user_env_names[i]);
+
+		if (v != NULL)
+			user_env[i] = xstrdup(v);
+	}
+}
+
+void
+setid_user_env(bool on)
+{
+	for (size_t i = 0; i < 3; i++) {
+		if (on && user_env[i] != NULL)
+			setenv(user_env_names[i], user_env[i], 1);
+		else
+			unsetenv(user_env_names[i]);
+	}
 }
 
 mode_t

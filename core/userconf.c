@@ -3,7 +3,7 @@
  *	userconf.c - per-user mode: a user's own config, queue and state
  *	under the XDG base directories
  * SYNOPSIS
- *	char *why, *path = userconf_find(&why);
+ *	char *why, *path = userconf_find(&why, false);
  *	char *queue_dir = userconf_state_dir();
  *	userconf_check(conf, &diags);
  * DESCRIPTION
@@ -15,9 +15,13 @@
  *	- plume is not running set-id: a set-group-id plume reads only the
  *	  system config, whatever the caller's environment says (it never
  *	  takes a path from the environment, and a user's config must not
- *	  steer the group's spool or the system's secrets; whether users of
- *	  a set-id install may add routes of their own is the system
- *	  config's decision, issue 10);
+ *	  steer the group's spool or the system's secrets).  Unless the
+ *	  system config says user_config = yes: then a user who has a
+ *	  config of their own gets it, but only after plume has given its
+ *	  group up for good (runtime.c): from there on it is that user's
+ *	  plume, with the user's queue, routes and secrets, exactly as when
+ *	  not set-id (the XDG variables are not read: a set-id plume cleared
+ *	  its environment; ~/.config and ~/.local/state are used);
  *	- the caller is not root: root's mail (cron, the system's daemons)
  *	  is the system's, and the system's queue runner runs as root: a
  *	  user config for root would move root's mail into a queue that the
@@ -111,14 +115,15 @@ userconf_state_dir(void)
 }
 
 char *
-userconf_find(char **why_r)
+userconf_find(char **why_r, bool setid_allowed)
 {
 	struct stat st;
 	char *path;
 
-	if (running_setid()) {
+	if (running_setid() && !setid_allowed) {
 		*why_r = xstrdup("plume is installed set-id: user configs "
-		    "are never read");
+		    "are read only when the system config says "
+		    "user_config = yes");
 		return NULL;
 	}
 	if (getuid() == 0) {
@@ -149,8 +154,11 @@ userconf_find(char **why_r)
 		free(path);
 		return NULL;
 	}
-	*why_r = xstrdup("it exists and plume is not set-id: it replaces "
-	    "the system config wholesale");
+	*why_r = xstrdup(setid_given_up() ? "plume is installed set-id and "
+	    "the system config says user_config = yes: plume gave up its "
+	    "group and reads it as the user, instead of the system config" :
+	    "it exists and plume is not set-id: it replaces the system "
+	    "config wholesale");
 	return path;
 }
 

@@ -15,7 +15,7 @@
  * system config is used; either way *why_r (caller frees) says why, in
  * words "plume config check" prints.
  */
-char	*userconf_find(char **why_r);
+char	*userconf_find(char **why_r, bool setid_allowed);
 /* $XDG_STATE_HOME/plume, else ~/.local/state/plume; NULL without a home.
    Caller frees. */
 char	*userconf_state_dir(void);

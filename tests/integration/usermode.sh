@@ -29,7 +29,7 @@ if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
 	echo "1..0 # SKIP uid 65534 cannot run $top_builddir/plume"
 	exit 0
 fi
-plan 23
+plan 26
 cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 
 U=65534
@@ -162,10 +162,29 @@ ln -s plume "$WORK/sgid/sendmail"
 chgrp mail "$WORK/sgid/plume" && chmod 2755 "$WORK/sgid/plume"
 as_user "$WORK/sgid/plume" config check
 check "set-id plume: the user config is never read, and config check says why" \
-    sh -c "grep -qx '# effective configuration, from system config: $etc/plume/plume.conf' '$WORK/out' && grep -qx '# (plume is installed set-id: user configs are never read)' '$WORK/out'"
+    sh -c "grep -qx '# effective configuration, from system config: $etc/plume/plume.conf' '$WORK/out' && grep -qx '# (plume is installed set-id: user configs are read only when the system config says user_config = yes)' '$WORK/out'"
 as_user "$WORK/sgid/sendmail" u8@example.org
 check "... a submission through it takes the system's pipeline" \
     sh -c "[ $RC -eq 0 ] && grep -q '^Subject: um' '$WORK/sys/sent' && [ $(outbox_count "$STATE") -eq 3 ]"
+
+# the system config lets users of the set-id plume have their own
+sed -i '1i user_config = yes' "$etc/plume/plume.conf"
+as_user "$WORK/sgid/plume" config check
+check "set-id, user_config = yes: the user's config, read as the user, and why" \
+    sh -c "grep -qx '# effective configuration, from user config: $UCONF' '$WORK/out' && grep -q 'user_config = yes: plume gave up its group and reads it as the user' '$WORK/out'"
+as_user "$WORK/sgid/sendmail" u9@example.org
+f=$(ls -t "$STATE/outbox/new" | head -n 1)
+check "... a submission takes the user's route, into the user's queue, without the group" \
+    sh -c "[ $RC -eq 0 ] && [ $(outbox_count "$STATE") -eq 4 ] && grep -q 'Envelope-To: <u9@example.org>' '$STATE/outbox/new/$f' && [ \"\$(stat -c '%u %g' '$STATE/outbox/new/$f')\" = '$U $U' ]"
+# a file only the group may read stays closed to the user's config
+printf '# a valid config file, but only the group may read it\n' > "$WORK/grouponly"
+chgrp mail "$WORK/grouponly" && chmod 640 "$WORK/grouponly"
+userconf "$UCONF" 600 "pipeline = outbox" "include = $WORK/grouponly"
+as_user "$WORK/sgid/sendmail" u10@example.org
+check "... its config cannot read what only the group may (exit 78)" \
+    sh -c "[ $RC -eq 78 ] && grep -q 'grouponly.*Permission denied' '$WORK/err' && [ $(outbox_count "$STATE") -eq 4 ]"
+userconf "$UCONF" 600 "pipeline = outbox"
+sed -i '/^user_config = yes$/d' "$etc/plume/plume.conf"
 
 printf 'pipeline = outbox\n' > "$WORK/roothome/.config/plume/plume.conf"
 chmod 644 "$WORK/roothome/.config/plume/plume.conf"
