@@ -146,6 +146,9 @@ h_conf_list(struct plume_inst *in, const char *key)
 	const char *v, *file, *err;
 	char **vec = NULL;
 
+	/* the core's own key of filters and policies (ABI 1.7) */
+	if (k == NULL && strcmp(key, "routes") == 0)
+		return (const char *const *)in->routes;
 	if (k == NULL || (v = raw_value(in, k, &file)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < in->nlists; i++)

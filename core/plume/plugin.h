@@ -79,7 +79,9 @@
  *	2026-11-26  1.7  filter->explain() and policy->explain(): what an
  *	                 instance would do to a route's copy of a message,
  *	                 for "plume route" and "sendmail -bv"; the route is
- *	                 host->msg_param(msg, PLUME_PARAM_ROUTE).
+ *	                 host->msg_param(msg, PLUME_PARAM_ROUTE), and
+ *	                 host->conf_list(inst, "routes") the core's key that
+ *	                 limits a filter or policy to some routes.
  */
 
 #ifndef PLUME_PLUGIN_H

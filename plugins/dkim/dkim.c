@@ -370,6 +370,25 @@ sign_message(struct dkim *d, struct plume_msg *m, struct plume_reply *r)
 	return PLUME_OK;
 }
 
+/* Whether instance x signs the copies taking m's route (the core's
+   "routes" key; ABI 1.7): only those instances are asked about m. */
+static bool
+acts_here(const struct dkim *x, struct plume_msg *m)
+{
+	const struct plume_host *h = x->h;
+	const char *const *routes;
+	const char *route;
+
+	if (PLUME_ABI_GET_MINOR(h->abi_version) < 7 ||
+	    (routes = h->conf_list(x->in, "routes")) == NULL)
+		return true;
+	route = h->msg_param(m, PLUME_PARAM_ROUTE);
+	for (size_t i = 0; route != NULL && routes[i] != NULL; i++)
+		if (strcmp(routes[i], route) == 0)
+			return true;
+	return false;
+}
+
 static int
 dkim_filter(void *state, struct plume_msg *m, struct plume_reply *r)
 {
@@ -379,10 +398,14 @@ dkim_filter(void *state, struct plume_msg *m, struct plume_reply *r)
 
 	if (instance_matches(d, m, why, sizeof(why)))
 		return sign_message(d, m, r);
-	/* mail no instance signs is the last instance's to deal with */
-	if (d->next != NULL)
-		return PLUME_OK;
+	/* mail no instance of this route signs is the last one's to deal
+	   with */
+	for (x = d->next; x != NULL; x = x->next)
+		if (acts_here(x, m))
+			return PLUME_OK;
 	for (x = started; x != NULL; x = x->next) {
+		if (!acts_here(x, m))
+			continue;
 		if (x != d && instance_matches(x, m, other, sizeof(other)))
 			return PLUME_OK;
 		refuse = refuse || x->refuse;

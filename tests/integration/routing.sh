@@ -17,7 +17,7 @@ http_need
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
 
-plan 30
+plan 31
 
 # ---- three SMTP servers (STARTTLS, AUTH), one account each -------------
 _smtp_tls
@@ -207,6 +207,21 @@ check "next attempt: each route gets its own copy, signed for it, once" t "
     ! grep -q '^DKIM-Signature' '$API/0005.eml' &&
     [ -z \"\$(ls '$QUEUE/deferred')\" ]"
 runner_release
+
+# ---- unsigned = refuse, decided among the instances of the route ---------
+write_conf "pipeline = dkim:a, dkim:b, smtp:a, smtp:c" \
+    '[dkim "a"]' "domain = a.test" "selector = s" "key = $WORK/a.pem" \
+    "routes = smtp:a" "unsigned = refuse" \
+    '[dkim "b"]' "domain = b.test" "selector = s" "key = $WORK/b.pem" \
+    "routes = smtp:c" \
+    "$(smtp_route a alice "$FAULT_PORT" "match_from = *@a.test")" \
+    "$(smtp_route c carol "$PORT_carol")"
+a0=$(count "$DIR_alice2")
+msg carol@c.test u1@elsewhere.test
+run_sm "$WORK/m" -C "$CONF" -f alice@a.test -t
+check "route a, From no key of route a signs: refused (its unsigned = refuse)" t "
+    [ $RC -eq 69 ] && grep -q 'not signed: no key for From domain c.test' '$WORK/err' &&
+    [ \$(count '$DIR_alice2') -eq $a0 ]"
 
 # ---- a rate limit that belongs to one route ------------------------------
 write_conf "pipeline = ratelimit, smtp:a, smtp:c" \
