@@ -17,7 +17,7 @@ http_need
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
 
-plan 31
+plan 33
 
 # ---- three SMTP servers (STARTTLS, AUTH), one account each -------------
 _smtp_tls
@@ -248,6 +248,24 @@ check "scope = route, routes = smtp:a: route a limited to 1, the default not" t 
     [ \$(count '$DIR_carol') -eq \$((c0 + 2)) ] &&
     [ \$(ls '$QUEUE'/deferred/*.env | wc -l) -eq 1 ] &&
     grep -q '^rcpt pending r2@elsewhere.test' '$QUEUE'/deferred/*.env"
+rm -rf "$QUEUE/deferred"
+runner_release
+
+# ---- -odq: what is queued is filtered for its route, when it has one ------
+routes_conf
+sed -i "s/port = $PORT_alice\$/port = $FAULT_PORT/" "$CONF"
+runner_hold
+msg alice@a.test q1@elsewhere.test
+run_sm "$WORK/m" -C "$CONF" -odq -t
+env=$(ls "$QUEUE"/deferred/*.env)
+check "-odq, one route: queued signed with that route's key" t "
+    [ $RC -eq 0 ] && grep -qx 'filtered yes' '$env' && grep -q 'DKIM-Signature:.* d=a.test' '$env'"
+rm -rf "$QUEUE/deferred"
+msg alice@a.test q2@elsewhere.test q3@partner.test
+run_sm "$WORK/m" -C "$CONF" -odq -t
+env=$(ls "$QUEUE"/deferred/*.env)
+check "-odq, two routes: queued as it came, each copy made at delivery" t "
+    [ $RC -eq 0 ] && grep -qx 'filtered no' '$env' && ! grep -q 'DKIM-Signature' '$env'"
 rm -rf "$QUEUE/deferred"
 runner_release
 
