@@ -79,9 +79,8 @@ elif [ ! -d /etc/cron.d ] || [ ! -d /var/spool/cron/crontabs ]; then
 fi
 MAILX=yes
 have bsd-mailx || MAILX="bsd-mailx is not installed"
-FAKETIME_LIB='/usr/$LIB/faketime/libfaketime.so.1'	# ld.so expands $LIB
 FAKE=no
-have faketime && FAKE=yes
+have_faketime && FAKE=yes
 
 plan 15
 export LC_ALL=C.UTF-8

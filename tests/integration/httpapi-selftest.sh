@@ -141,9 +141,9 @@ rejected "ses: a valid signature replayed over a tampered body: 403" 403 \
 post --aws-sigv4 aws:amz:us-east-1:email -u AKIDEXAMPLE:SESSECRET \
     -H 'Content-Type: application/json' --data-binary "@$WORK/ses.json" "$SES"
 rejected "ses: signed for service email, not ses: 403" 403 "service 'email'"
-if command -v faketime > /dev/null; then
+if have_faketime; then
 	# an hour back the test certificate is not valid yet: -k
-	post_faked() { faketime -f -1h curl -sS -k \
+	post_faked() { faked -1h curl -sS -k \
 	    -o "$WORK/resp" -D "$WORK/hdrs" -w '%{http_code}' "$@"; }
 	_before=$(httpapi_count "$R")
 	CODE=$(post_faked $SIGV4 -u AKIDEXAMPLE:SESSECRET \

@@ -79,6 +79,20 @@ skip() {	# skip REASON [N]: N (1) checks skipped, each with REASON
 }
 have() { command -v "$1" > /dev/null 2>&1; }
 
+# faked TIME CMD...: CMD (and what it starts) on libfaketime's clock, TIME
+# in libfaketime's forms ("2026-01-01 00:00:00" frozen, "+1d", "-1h").
+# The library is preloaded directly, not through the faketime wrapper:
+# the wrapper creates a POSIX semaphore and shared memory named after its
+# PID, and one killed by a signal leaves them in /dev/shm, where a later
+# wrapper given the same PID fails to create its own and exits 1.
+FAKETIME_LIB='/usr/$LIB/faketime/libfaketime.so.1'	# ld.so expands $LIB
+have_faketime() { ls /usr/lib/*/faketime/libfaketime.so.1 > /dev/null 2>&1; }
+faked() {
+	_ft=$1
+	shift
+	FAKETIME=$_ft LD_PRELOAD="$FAKETIME_LIB${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+}
+
 # run_sm STDIN-FILE ARGS...: run sendmail, keep rc, stdout, stderr
 run_sm() {
 	in=$1

@@ -12,8 +12,8 @@ printf 'From: a@example.org\nSubject: timed\n\nhi\n' > "$WORK/msg"
 # comes first here, which is safe for what it wraps (the clocks)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 export ASAN_OPTIONS
-if ! command -v faketime > /dev/null ||
-    ! faketime -f '+1d' "$PLUME" --version > /dev/null 2>&1; then
+if ! have_faketime ||
+    ! faked '+1d' "$PLUME" --version > /dev/null 2>&1; then
 	for i in 1 2 3 4 5 6; do
 		echo "ok $i # SKIP faketime is missing or cannot preload plume"
 	done
@@ -25,7 +25,7 @@ write_conf "pipeline = testplug" "delay_warning_time = 4h" \
 run_at() {	# run_at OFFSET: a queue run (sendmail -q) at now + OFFSET
 	# (libfaketime's form: one unit, "+5h", "-2d")
 	rm -f "$WORK/sent"
-	faketime -f "$1" "$SENDMAIL" -C "$CONF" -q -v > /dev/null 2> "$WORK/err"
+	faked "$1" "$SENDMAIL" -C "$CONF" -q -v > /dev/null 2> "$WORK/err"
 }
 run_sm "$WORK/msg" -C "$CONF" -f sender@example.org later@example.org
 id=$(ls "$QUEUE/deferred" | sed -n 's/\.env$//p')

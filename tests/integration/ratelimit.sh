@@ -21,8 +21,8 @@ if [ ! -e "$PLUGINS/ratelimit.so" ]; then
 	skip "the ratelimit plugin is not built" 27
 	exit 0
 fi
-if ! have faketime ||
-    ! faketime -f '2026-01-01 00:00:00' "$PLUME" --version > /dev/null 2>&1
+if ! have_faketime ||
+    ! faked '2026-01-01 00:00:00' "$PLUME" --version > /dev/null 2>&1
 then
 	skip "faketime is missing or cannot preload plume" 27
 	exit 0
@@ -32,7 +32,7 @@ T0=1767225600	# 2026-01-01 00:00:00 UTC
 at() {	# at SECONDS CMD...: CMD with the clock frozen at T0 + SECONDS
 	_t=$(date -u -d "@$((T0 + $1))" '+%Y-%m-%d %H:%M:%S')
 	shift
-	faketime -f "$_t" "$@"
+	faked "$_t" "$@"
 }
 sm_at() {	# sm_at SECONDS ARGS...: sendmail at T0 + SECONDS; RC, out, err
 	_s=$1
@@ -118,8 +118,13 @@ if [ "$(id -u)" -eq 0 ] && have setpriv; then
 	done
 	: > "$QUEUE/state/ratelimit/www.tat"
 	chmod 666 "$QUEUE/state/ratelimit/www.tat"
-	as() { _u=$1; shift; at 0 setpriv --reuid="$_u" --regid="$_u" \
-	    --clear-groups "$SENDMAIL" -C "$CONF" "$@" < "$WORK/msg" \
+	# the fake clock starts in sendmail itself: libfaketime's shared
+	# memory is made by the first process it runs in, which must be
+	# the user's own to be open to the user
+	as() { _u=$1; shift; setpriv --reuid="$_u" --regid="$_u" \
+	    --clear-groups env FAKETIME="2026-01-01 00:00:00" \
+	    LD_PRELOAD="$FAKETIME_LIB${LD_PRELOAD:+:$LD_PRELOAD}" \
+	    "$SENDMAIL" -C "$CONF" "$@" < "$WORK/msg" \
 	    > /dev/null 2>> "$WORK/err"; }
 	rcs=
 	for i in 1 2 3 4; do as 65534 "w$i@example.net"; rcs="$rcs$?"; done
