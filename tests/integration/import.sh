@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 27
+plan 29
 DATA="$top_srcdir/tests/data/import"
 PASSWORDS='secret123|ssmtp-Pa55word|dma-Pa55word|other-Pa55word'
 
@@ -34,7 +34,8 @@ conf_from() {
 }
 
 for f in msmtprc:msmtprc-user msmtprc:msmtprc-password \
-    msmtprc:msmtprc-system ssmtp:ssmtp/ssmtp.conf dma:dma; do
+    msmtprc:msmtprc-system ssmtp:ssmtp/ssmtp.conf \
+    ssmtp:ssmtp-hubs/ssmtp.conf dma:dma; do
 	kind=${f%%:*} in=${f#*:}
 	out=$(echo "$in" | sed 's|/.*||; s|^ssmtp$|ssmtp|')
 	imp "$WORK/$out.out" "$kind" "$in"
