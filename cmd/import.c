@@ -46,9 +46,9 @@
  *	- ssmtp revaliases.  ssmtp sent a local user's mail as an address,
  *	  through the line's mailhub.  plume has no per-user sender, so a
  *	  mailhub other than ssmtp.conf's becomes a route, [smtp "HOST"],
- *	  with its lines' addresses as match_from and ssmtp.conf's TLS and
- *	  login; a lone line for root becomes sender_address; the other
- *	  lines are comments.
+ *	  with its lines' addresses (and users at rewriteDomain) as
+ *	  match_from and ssmtp.conf's TLS and login; a lone line for root
+ *	  becomes sender_address; the other lines are comments.
  *	- dma.  AUTHPATH is looked for in DIR first (by its file name), so
  *	  that a copy of /etc/dma converts as it stands; only the auth.conf
  *	  line for the SMARTHOST is used (dma used the others only to
@@ -1080,6 +1080,17 @@ hubs_free(struct hub *h)
 	}
 }
 
+/* Adds addr to h's match_from if it is an address; whether it was. */
+static bool
+hub_add_from(struct hub *h, const char *addr)
+{
+	if (strchr(addr, '@') == NULL || strchr(addr, '*') != NULL ||
+	    route_pattern_check(addr) != NULL)
+		return false;
+	buf_printf(&h->from, "%s%s", h->from.len > 0 ? ", " : "", addr);
+	return true;
+}
+
 /* Whether hosts and ports name one relay (a NULL port is dport). */
 static bool
 same_hub(const char *h1, const char *p1, const char *h2, const char *p2,
@@ -1095,12 +1106,17 @@ same_hub(const char *h1, const char *p1, const char *h2, const char *p2,
  * plume has no per-user sender, so the address becomes the match_from
  * of a route to that mailhub (one [smtp "HOST"] per mailhub that is not
  * ssmtp.conf's, returned in *hubs_r in file order): mail whose sender
- * or From is that address takes it.  Lines for ssmtp.conf's mailhub are
- * comments, except a lone line for root, which becomes sender_address.
+ * or From is that address takes it.  So does the user's own address at
+ * domain (rewriteDomain), plume's sender for the user without -f: that
+ * keeps ssmtp's "this user's mail goes through that mailhub" even where
+ * FromLineOverride=NO makes every sender the user at domain.  Lines for
+ * ssmtp.conf's mailhub are comments, except a lone line for root, which
+ * becomes sender_address.
  */
 static int
 ssmtp_revaliases(struct imp *im, const char *path, const char *mhost,
-    const char *mport, const char *dport, struct hub **hubs_r)
+    const char *mport, const char *dport, const char *domain,
+    struct hub **hubs_r)
 {
 	struct text t;
 	struct kv *rev = NULL;
@@ -1178,13 +1194,18 @@ ssmtp_revaliases(struct imp *im, const char *path, const char *mhost,
 		}
 		note(&h->notes, "revaliases:%u: ssmtp sent %s's mail as %s "
 		    "through this mailhub", t.line, s, from);
-		if (strchr(from, '@') != NULL && route_pattern_check(from) ==
-		    NULL && strpbrk(from, "*") == NULL)
-			buf_printf(&h->from, "%s%s", h->from.len > 0 ? ", " :
-			    "", from);
-		else
+		if (!hub_add_from(h, from))
 			note(&h->notes, "(%s is not an address: no route for "
 			    "it)", from);
+		if (domain != NULL) {
+			/* the user's own sender in plume, -f or not */
+			char *own = xasprintf("%s@%s", s, domain);
+
+			if (strcasecmp(own, from) != 0 && hub_add_from(h, own))
+				note(&h->notes, "(and %s: plume's sender "
+				    "for %s without -f)", own, s);
+			free(own);
+		}
 	}
 	text_close(&t);
 	buf_free(&used);
@@ -1204,9 +1225,10 @@ ssmtp_revaliases(struct imp *im, const char *path, const char *mhost,
 			    "sender_address, or the user at domain", k->line,
 			    k->key, k->value);
 	if (hubs != NULL)
-		note(&im->glob, "revaliases: mail sent as an address listed "
-		    "there takes that mailhub's route, by match_from; plume "
-		    "does not rewrite a local user's sender to it");
+		note(&im->glob, "revaliases: mail sent as a listed address, "
+		    "or as its user at domain, takes that mailhub's route "
+		    "(match_from); plume does not rewrite the user's sender "
+		    "to the address");
 	kv_free(rev);
 	*hubs_r = hubs;
 	return EX_OK;
@@ -1376,8 +1398,10 @@ import_ssmtp(struct imp *im, const char *file)
 	    rev);
 	free(rev);
 	rev = s;
+	v = kv_value(kv, "rewritedomain");
 	if ((rc = ssmtp_revaliases(im, rev, host, port, tls && !starttls ?
-	    "465" : "25", &hubs)) != EX_OK)
+	    "465" : "25", v != NULL && *v != '\0' ? v : NULL, &hubs)) !=
+	    EX_OK)
 		goto out;
 	for (const struct hub *h = hubs; h != NULL; h = h->next)
 		if (h->from.len > 0)

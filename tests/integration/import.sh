@@ -15,7 +15,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 41
+plan 42
 DATA="$top_srcdir/tests/data/import"
 PASSWORDS='secret123|ssmtp-Pa55word|dma-Pa55word|other-Pa55word'
 
@@ -320,10 +320,13 @@ point smtp "$A_port"
 point 'smtp "smtp.example.net"' "$B_port"
 point 'smtp "mx.example.com"' "$C_port"
 send -f ann@lists.example.net
+send -f ann@example.org
 send -f bob@example.com
 send -f www-data@example.org
 check "ssmtp-hubs: ann@lists.example.net through ann's mailhub" \
     landed "$B" joe@example.org ann@lists.example.net
+check "ssmtp-hubs: ann@example.org (ann's own sender) through it too" \
+    landed "$B" joe@example.org ann@example.org
 check "ssmtp-hubs: bob@example.com through bob's mailhub (port 25)" \
     landed "$C" joe@example.org bob@example.com
 check "ssmtp-hubs: any other sender through ssmtp.conf's mailhub" \
