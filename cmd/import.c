@@ -13,10 +13,12 @@
  *	$XDG_CONFIG_HOME/msmtp/config; ssmtp: FILE, else
  *	/etc/ssmtp/ssmtp.conf, with the revaliases file next to it; dma:
  *	DIR/dma.conf, else /etc/dma/dma.conf, and the AUTHPATH file) and
- *	prints a plume.conf on stdout: global keys, "pipeline = smtp" and
- *	one [smtp] section, plus [smtp "NAME"] for msmtp's other accounts.
- *	Every setting that plume does not have, or handles differently,
- *	becomes a "# " comment saying so; nothing is dropped silently.
+ *	prints a plume.conf on stdout: global keys, pipeline and one
+ *	[smtp] section, the default route, plus an [smtp "NAME"] route
+ *	with match_from for each of msmtp's other accounts and each of
+ *	ssmtp's revaliases mailhubs.  Every setting that plume does not
+ *	have, or handles differently, becomes a "# " comment saying so;
+ *	nothing is dropped silently.
  *
  *	Decisions that are not one-to-one (plume(8), SWITCHING):
  *	- TLS.  plume always verifies certificates and never falls back
@@ -31,17 +33,27 @@
  *	  written there (mode 0600, never over an existing file) and the
  *	  config names them.  msmtp's passwordeval, run by a shell, becomes
  *	  password_command = sh -c "..." with a comment.
- *	- msmtp accounts.  The default account (or the first) is [smtp];
- *	  the others become [smtp "NAME"], unused until routing by sender
- *	  exists (issue 10): their from is a comment.  Global settings
- *	  (domain, maildomain, aliases, ...) come from the default account.
- *	- ssmtp revaliases.  One line, for root, becomes sender_address;
- *	  otherwise each line is a comment (per-user senders have no
- *	  equivalent yet).
+ *	- msmtp accounts.  msmtp picks the first account, in file order,
+ *	  whose from matches the envelope sender, else the default (or the
+ *	  first).  So the default is [smtp], without match_from, last in
+ *	  pipeline; the others are [smtp "NAME"] routes before it, in file
+ *	  order, their from as match_from when it is an address or a
+ *	  pattern plume's match_from means the same by (*@d, *@*.d).  An
+ *	  account without such a from (no from, another wildcard, a %U
+ *	  substitution) stays out of pipeline with a comment: plume has no
+ *	  -a NAME.  Global settings (domain, maildomain, aliases, ...) come
+ *	  from the default account.
+ *	- ssmtp revaliases.  ssmtp sent a local user's mail as an address,
+ *	  through the line's mailhub.  plume has no per-user sender, so a
+ *	  mailhub other than ssmtp.conf's becomes a route, [smtp "HOST"],
+ *	  with its lines' addresses (and users at rewriteDomain) as
+ *	  match_from and ssmtp.conf's TLS and login; a lone line for root
+ *	  becomes sender_address; the other lines are comments.
  *	- dma.  AUTHPATH is looked for in DIR first (by its file name), so
  *	  that a copy of /etc/dma converts as it stands; only the auth.conf
- *	  line for the SMARTHOST is used.  SPOOLDIR is not reused: plume
- *	  keeps its own queue.
+ *	  line for the SMARTHOST is used (dma used the others only to
+ *	  deliver to an MX itself).  Nothing in dma routes by sender or
+ *	  recipient.  SPOOLDIR is not reused: plume keeps its own queue.
  * DIAGNOSTICS
  *	One line on stderr, "plume: ", and the exit code: 64 for a usage
  *	error, 66 when an input file cannot be read, 65 with FILE:LINE and
@@ -55,6 +67,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +78,7 @@
 
 #include "conf.h"
 #include "import.h"
+#include "route.h"
 #include "util.h"
 
 /* The files are a few hundred bytes; anything larger is not one. */
@@ -690,10 +704,38 @@ hex_digits(const char *v)
 	return n;
 }
 
-/* One account into one [smtp] section; dflt: it is the default. */
+/*
+ * msmtp's from (1.8.16 and later) is an address or a shell pattern
+ * (fnmatch(3)) that -f or --read-envelope-from must match for msmtp to
+ * pick the account.  The patterns that mean the same as plume's
+ * match_from ones are kept as they are: an address, *@DOMAIN and a
+ * leading *. label of the domain (in fnmatch, too, "*" there matches
+ * one label or several).  Anything else (other wildcards, %U-style
+ * substitutions, a local part alone) is NULL: the caller says so.
+ */
+static const char *
+msmtp_match_from(const char *v)
+{
+	static const char wild[] = "*?[]\\";
+	const char *at = strchr(v, '@'), *dom;
+
+	if (at == NULL || at == v || strchr(at + 1, '@') != NULL ||
+	    strchr(v, '%') != NULL)
+		return NULL;
+	if (!(at - v == 1 && v[0] == '*') &&
+	    strcspn(v, wild) < (size_t)(at - v))
+		return NULL;
+	dom = strncmp(at + 1, "*.", 2) == 0 ? at + 3 : at + 1;
+	if (dom[strcspn(dom, wild)] != '\0')
+		return NULL;
+	return route_pattern_check(v) == NULL ? v : NULL;
+}
+
+/* One account into one [smtp] section; dflt: it is the default; alone:
+   the only one. */
 static void
 msmtp_account(struct imp *im, const char *file, const struct account *a,
-    const char *inst, bool dflt)
+    const char *inst, bool dflt, bool alone)
 {
 	static const char *const handled[] = {
 		"host", "port", "tls", "tls_starttls", "tls_certcheck",
@@ -713,14 +755,28 @@ msmtp_account(struct imp *im, const char *file, const struct account *a,
 		buf_printf(b, "\n[smtp]\n");
 	else
 		buf_printf(b, "\n[smtp \"%s\"]\n", inst);
-	note(b, "msmtp account %s%s (%s:%u)", a->name, dflt ?
-	    ", the default" : "", file, a->line);
+	note(b, "msmtp account %s%s (%s:%u)", a->name, !dflt ? "" : alone ?
+	    ", the default" : ", the default: the route of mail no "
+	    "match_from takes", file, a->line);
 	if (!dflt) {
-		note(b, "Not used until plume routes by sender (issue 10); "
-		    "until then it can serve as failover = smtp:%s.", inst);
-		if ((v = kv_value(k, "from")) != NULL)
-			note(b, "match_from = %s: routing by sender arrives "
-			    "with plume's routing (issue 10)", v);
+		const char *pat = NULL;
+
+		v = kv_value(k, "from");
+		if (v != NULL && (pat = msmtp_match_from(v)) != NULL)
+			emit(b, "match_from", pat);
+		else if (v != NULL)
+			note(b, "from %s: %s; write a match_from (a@d, *@d or "
+			    "*@*.d) and add smtp:%s to pipeline", v,
+			    strchr(v, '%') != NULL ? "msmtp's %U/%H/%C/%M "
+			    "substitutions have no equivalent" : "a pattern "
+			    "plume's match_from cannot express", inst);
+		else
+			note(b, "no from: msmtp used this account only when "
+			    "asked for it (-a %s); plume has no such option, "
+			    "so it is not in pipeline", a->name);
+		if (pat == NULL)
+			note(b, "(it can still serve as another route's "
+			    "failover = smtp:%s)", inst);
 	}
 	emit(b, "host", kv_value(k, "host"));
 	emit(b, "port", (v = kv_value(k, "port")) != NULL ? v :
@@ -835,15 +891,23 @@ msmtp_account(struct imp *im, const char *file, const struct account *a,
 	}
 }
 
+/* a is dflt, or "account default : X" naming it. */
+static bool
+msmtp_is_default(const struct account *a, const struct account *dflt)
+{
+	return a == dflt || (a->nown == 0 && a->alias_of != NULL &&
+	    strcmp(a->alias_of, dflt->name) == 0);
+}
+
 static int
 import_msmtp(struct imp *im, const char *file)
 {
 	struct text t;
 	struct account *accts = NULL, *dflt, *a;
 	struct kv *defaults = NULL;
-	struct buf used;
+	struct buf used, pipeline;
 	const char *v;
-	int rc;
+	int rc, nroutes = 0, nothers = 0;
 
 	if ((rc = text_open(im, &t, file)) != EX_OK)
 		return rc;
@@ -884,7 +948,11 @@ import_msmtp(struct imp *im, const char *file)
 		free(p);
 	}
 	if ((v = kv_value(dflt->kv, "from")) != NULL) {
-		if (strpbrk(v, "*?[") != NULL)
+		if (strchr(v, '%') != NULL)
+			note(&im->glob, "from %s: msmtp's substitutions have "
+			    "no equivalent; plume's default sender is the user "
+			    "at domain", v);
+		else if (strpbrk(v, "*?[") != NULL)
 			note(&im->glob, "from %s: a pattern, not an address: "
 			    "set sender_address to the address to use", v);
 		else
@@ -901,19 +969,50 @@ import_msmtp(struct imp *im, const char *file)
 	if ((v = kv_value(dflt->kv, "syslog")) != NULL && !msmtp_off(v))
 		note(&im->glob, "syslog %s: plume logs to syslog (facility "
 		    "mail) by default", v);
-	emit(&im->glob, "pipeline", "smtp");
 
-	msmtp_account(im, file, dflt, NULL, true);
+	/*
+	 * Routes: msmtp took the first account, in file order, whose from
+	 * matched the envelope sender, else the default.  So the others
+	 * go in pipeline in file order, each with its match_from, and the
+	 * default, without one, last.
+	 */
+	for (a = accts; a != NULL; a = a->next)
+		if (!msmtp_is_default(a, dflt))
+			nothers++;
+	msmtp_account(im, file, dflt, NULL, true, nothers == 0);
+	buf_init(&pipeline);
 	for (a = accts; a != NULL; a = a->next) {
+		const char *from = kv_value(a->kv, "from");
 		char *inst;
 
-		if (a == dflt || (a->nown == 0 && a->alias_of != NULL &&
-		    strcmp(a->alias_of, dflt->name) == 0))
-			continue;	/* "account default : X" */
+		if (msmtp_is_default(a, dflt))
+			continue;
 		inst = instance_name(a->name, &used);
-		msmtp_account(im, file, a, inst, false);
+		msmtp_account(im, file, a, inst, false, false);
+		if (from != NULL && msmtp_match_from(from) != NULL) {
+			buf_printf(&pipeline, "smtp:%s, ", inst);
+			nroutes++;
+			if (a->line > dflt->line && (v = kv_value(dflt->kv,
+			    "from")) != NULL && fnmatch(v, from, 0) == 0)
+				note(&im->sect, "msmtp took the default "
+				    "account %s for %s (it comes first in the "
+				    "file); plume takes this route",
+				    dflt->name, from);
+		}
 		free(inst);
 	}
+	if (nroutes > 0) {
+		note(&im->glob, "msmtp chose the account whose from matched "
+		    "-f (or --read-envelope-from); plume tries each "
+		    "match_from route in pipeline order, then the default "
+		    "[smtp].");
+		note(&im->glob, "plume matches the From field too; without "
+		    "-f the envelope sender is sender_address, whichever "
+		    "route From picks.");
+	}
+	buf_adds(&pipeline, "smtp");
+	emit(&im->glob, "pipeline", pipeline.data);
+	buf_free(&pipeline);
 out:
 	buf_free(&used);
 	accounts_free(accts);
@@ -955,21 +1054,92 @@ split_hostport(const char *v, char **host_r, char **port_r)
 	return 0;
 }
 
+/* A mailhub of revaliases other than ssmtp.conf's, and its senders. */
+struct hub {
+	char		*host;
+	char		*port;		/* NULL: the default */
+	char		*inst;		/* its [smtp "INST"] */
+	struct buf	 from;		/* "a@d, b@d" for match_from */
+	struct buf	 notes;		/* its lines, as comments */
+	struct hub	*next;
+};
+
+static void
+hubs_free(struct hub *h)
+{
+	while (h != NULL) {
+		struct hub *next = h->next;
+
+		free(h->host);
+		free(h->port);
+		free(h->inst);
+		buf_free(&h->from);
+		buf_free(&h->notes);
+		free(h);
+		h = next;
+	}
+}
+
+/* Adds addr to h's match_from if it is an address; whether it was. */
+static bool
+hub_add_from(struct hub *h, const char *addr)
+{
+	if (strchr(addr, '@') == NULL || strchr(addr, '*') != NULL ||
+	    route_pattern_check(addr) != NULL)
+		return false;
+	buf_printf(&h->from, "%s%s", h->from.len > 0 ? ", " : "", addr);
+	return true;
+}
+
+/* Whether hosts and ports name one relay (a NULL port is dport). */
+static bool
+same_hub(const char *h1, const char *p1, const char *h2, const char *p2,
+    const char *dport)
+{
+	return strcasecmp(h1, h2) == 0 && strcmp(p1 != NULL ? p1 : dport,
+	    p2 != NULL ? p2 : dport) == 0;
+}
+
+/*
+ * revaliases: "local_user:address[:mailhub[:port]]".  ssmtp sent a
+ * local user's mail as address, through mailhub when one is given.
+ * plume has no per-user sender, so the address becomes the match_from
+ * of a route to that mailhub (one [smtp "HOST"] per mailhub that is not
+ * ssmtp.conf's, returned in *hubs_r in file order): mail whose sender
+ * or From is that address takes it.  So does the user's own address at
+ * domain (rewriteDomain), plume's sender for the user without -f: that
+ * keeps ssmtp's "this user's mail goes through that mailhub" even where
+ * FromLineOverride=NO makes every sender the user at domain.  Lines for
+ * ssmtp.conf's mailhub are comments, except a lone line for root, which
+ * becomes sender_address.
+ */
 static int
-ssmtp_revaliases(struct imp *im, const char *path, const char *mailhub)
+ssmtp_revaliases(struct imp *im, const char *path, const char *mhost,
+    const char *mport, const char *dport, const char *domain,
+    struct hub **hubs_r)
 {
 	struct text t;
 	struct kv *rev = NULL;
+	struct hub *hubs = NULL, **tail = &hubs;
+	struct buf used;
 	char *s;
 	int rc, n = 0;
 
+	*hubs_r = NULL;
 	if ((rc = text_open(im, &t, path)) == EX_NOINPUT && errno == ENOENT)
 		return EX_OK;	/* revaliases is optional */
 	if (rc != EX_OK)
 		return rc;
+	buf_init(&used);
+	buf_adds(&used, "\nsmtp\n");	/* [smtp] is ssmtp.conf's */
 	while ((s = text_next(&t)) != NULL) {
-		char *c1 = strchr(s, ':'), *from, *hub;
+		char *c1 = strchr(s, ':'), *from, *hub, *host = NULL,
+		    *port = NULL;
+		struct hub *h;
 
+		/* user, address and mailhub all go into the config */
+		if ((rc = check_value(im, &t, "revaliases", s)) != EX_OK)
+			break;
 		if (c1 == NULL || c1 == s) {
 			rc = fail_at(im, EX_DATAERR, path, t.line, "expected "
 			    "'local_user:address[:mailhub[:port]]'");
@@ -986,32 +1156,165 @@ ssmtp_revaliases(struct imp *im, const char *path, const char *mailhub)
 			    "for %s (expected 'local_user:address')", s);
 			break;
 		}
-		if ((rc = check_value(im, &t, "revaliases", from)) != EX_OK)
-			break;
 		if (hub != NULL) {
 			hub += strspn(hub, " \t");
-			if (*hub == '\0' || strcmp(hub, mailhub) == 0)
-				hub = NULL;
+			rtrim(hub);
+			if (*hub != '\0' && split_hostport(hub, &host,
+			    &port) == -1) {
+				free(host);
+				rc = fail_at(im, EX_DATAERR, path, t.line,
+				    "bad mailhub '%s' (expected HOST[:PORT])",
+				    hub);
+				break;
+			}
 		}
-		kv_set(&rev, s, from, t.line);
-		if (hub != NULL)	/* remembered as "user@hub" */
-			note(&im->glob, "revaliases:%u: %s sends through %s: "
-			    "per-user relays need routing by sender "
-			    "(issue 10)", t.line, s, hub);
 		n++;
+		if (host == NULL || same_hub(host, port, mhost, mport,
+		    dport)) {
+			kv_set(&rev, s, from, t.line);
+			free(host);
+			free(port);
+			continue;
+		}
+		for (h = hubs; h != NULL; h = h->next)
+			if (same_hub(h->host, h->port, host, port, dport))
+				break;
+		if (h == NULL) {
+			h = xcalloc(1, sizeof(*h));
+			h->host = host;
+			h->port = port;
+			h->inst = instance_name(host, &used);
+			buf_init(&h->from);
+			buf_init(&h->notes);
+			*tail = h;
+			tail = &h->next;
+		} else {
+			free(host);
+			free(port);
+		}
+		note(&h->notes, "revaliases:%u: ssmtp sent %s's mail as %s "
+		    "through this mailhub", t.line, s, from);
+		if (!hub_add_from(h, from))
+			note(&h->notes, "(%s is not an address: no route for "
+			    "it)", from);
+		if (domain != NULL) {
+			/* the user's own sender in plume, -f or not */
+			char *own = xasprintf("%s@%s", s, domain);
+
+			if (strcasecmp(own, from) != 0 && hub_add_from(h, own))
+				note(&h->notes, "(and %s: plume's sender "
+				    "for %s without -f)", own, s);
+			free(own);
+		}
 	}
 	text_close(&t);
-	if (rc == EX_OK && n == 1 && strcmp(rev->key, "root") == 0) {
+	buf_free(&used);
+	if (rc != EX_OK) {
+		hubs_free(hubs);
+		kv_free(rev);
+		return rc;
+	}
+	if (n == 1 && rev != NULL && strcmp(rev->key, "root") == 0) {
 		note(&im->glob, "revaliases: root's address is the sender "
 		    "for every user without -f (plume has one sender_address)");
 		emit(&im->glob, "sender_address", rev->value);
-	} else if (rc == EX_OK)
+	} else
 		for (struct kv *k = rev; k != NULL; k = k->next)
-			note(&im->glob, "revaliases:%u: %s -> %s: per-user "
-			    "sender rewriting has no equivalent yet", k->line,
+			note(&im->glob, "revaliases:%u: %s -> %s: plume has no "
+			    "per-user sender; the user's mail goes out as "
+			    "sender_address, or the user at domain", k->line,
 			    k->key, k->value);
+	if (hubs != NULL)
+		note(&im->glob, "revaliases: mail sent as a listed address, "
+		    "or as its user at domain, takes that mailhub's route "
+		    "(match_from); plume does not rewrite the user's sender "
+		    "to the address");
 	kv_free(rev);
-	return rc;
+	*hubs_r = hubs;
+	return EX_OK;
+}
+
+/*
+ * One [smtp] section (inst NULL) or [smtp "INST"] for a revaliases
+ * mailhub: ssmtp used its TLS and login settings for every mailhub, so
+ * each section gets them, and the same password file.
+ */
+static void
+ssmtp_section(struct imp *im, const struct kv *kv, const char *file,
+    const struct hub *h, const char *host, const char *port)
+{
+	struct buf *b = &im->sect;
+	bool starttls = ssmtp_yes(kv_value(kv, "usestarttls"));
+	bool tls = starttls || ssmtp_yes(kv_value(kv, "usetls"));
+	const char *v;
+
+	if (h == NULL)
+		buf_printf(b, "\n[smtp]\n");
+	else {
+		buf_printf(b, "\n[smtp \"%s\"]\n", h->inst);
+		if (h->notes.data != NULL)
+			buf_adds(b, h->notes.data);
+		if (h->from.len > 0)
+			emit(b, "match_from", h->from.data);
+		host = h->host;
+		port = h->port;
+	}
+	emit(b, "host", host);
+	emit(b, "port", port != NULL ? port : tls && !starttls ? "465" :
+	    "25");
+	if (!tls)
+		note_was_plaintext(b, "ssmtp");
+	else {
+		emit(b, "tls", starttls ? "starttls" : "implicit");
+		note_no_verify(b, "ssmtp");
+	}
+	if ((v = kv_value(kv, "tls_ca_file")) != NULL && *v != '\0')
+		emit(b, "tls_ca_file", v);
+	if ((v = kv_value(kv, "tls_ca_dir")) != NULL && *v != '\0')
+		emit(b, "tls_ca_dir", v);
+	if (ssmtp_yes(kv_value(kv, "usetlscert"))) {
+		const char *cert = kv_value(kv, "tlscert");
+		const char *key = kv_value(kv, "tlskey");
+
+		if (cert == NULL)
+			cert = "/etc/ssl/certs/ssmtp.pem";	/* ssmtp's */
+		emit(b, "tls_cert_file", cert);
+		emit(b, "tls_key_file", key != NULL ? key : cert);
+	}
+	if ((v = kv_value(kv, "authuser")) != NULL && *v != '\0') {
+		const struct kv *pw = kv_get(kv, "authpass");
+		const char *m = kv_value(kv, "authmethod");
+
+		emit(b, "user", v);
+		if (m != NULL && strcasecmp(m, "cram-md5") == 0)
+			emit(b, "auth", "cram-md5");
+		else if (h == NULL)
+			note(b, "ssmtp logged in with AUTH LOGIN; plume uses "
+			    "the strongest mechanism offered");
+		if (h == NULL)
+			add_secret(im, b, "smtp", pw != NULL ? pw->value :
+			    NULL, file, pw != NULL ? pw->line : 0, pw != NULL ?
+			    "ssmtp's AuthPass" : "ssmtp had no AuthPass");
+		else {
+			char *path = xasprintf("%s/smtp.secret", pw != NULL &&
+			    im->secrets_dir != NULL ? im->secrets_dir :
+			    SECRET_DIR);
+
+			emit(b, "password_file", path);
+			note(b, "the password of [smtp]: ssmtp had one "
+			    "AuthUser and AuthPass for every mailhub");
+			free(path);
+		}
+	}
+	if (h != NULL)
+		return;
+	for (const struct kv *k = kv; k != NULL; k = k->next)
+		if (strcasecmp(k->key, "debug") == 0)
+			note(b, "Debug=%s: use plume -v, and plume log",
+			    k->value);
+		else if (!in_list(ssmtp_keys, k->key))
+			note(b, "%s=%s: not an ssmtp setting plume knows; "
+			    "dropped", k->key, k->value);
 }
 
 static int
@@ -1019,11 +1322,14 @@ import_ssmtp(struct imp *im, const char *file)
 {
 	struct text t;
 	struct kv *kv = NULL;
+	struct hub *hubs = NULL;
+	struct buf pipeline;
 	char *s, *host = NULL, *port = NULL, *rev = NULL, *slash;
 	const char *v;
 	bool tls, starttls;
 	int rc;
 
+	buf_init(&pipeline);
 	if ((rc = text_open(im, &t, file)) != EX_OK)
 		return rc;
 	while ((s = text_next(&t)) != NULL) {
@@ -1092,56 +1398,23 @@ import_ssmtp(struct imp *im, const char *file)
 	    rev);
 	free(rev);
 	rev = s;
-	if ((rc = ssmtp_revaliases(im, rev, kv_value(kv, "mailhub"))) !=
+	v = kv_value(kv, "rewritedomain");
+	if ((rc = ssmtp_revaliases(im, rev, host, port, tls && !starttls ?
+	    "465" : "25", v != NULL && *v != '\0' ? v : NULL, &hubs)) !=
 	    EX_OK)
 		goto out;
-	emit(&im->glob, "pipeline", "smtp");
+	for (const struct hub *h = hubs; h != NULL; h = h->next)
+		if (h->from.len > 0)
+			buf_printf(&pipeline, "smtp:%s, ", h->inst);
+	buf_adds(&pipeline, "smtp");
+	emit(&im->glob, "pipeline", pipeline.data);
 
-	buf_printf(&im->sect, "\n[smtp]\n");
-	emit(&im->sect, "host", host);
-	emit(&im->sect, "port", port != NULL ? port : tls && !starttls ?
-	    "465" : "25");
-	if (!tls)
-		note_was_plaintext(&im->sect, "ssmtp");
-	else {
-		emit(&im->sect, "tls", starttls ? "starttls" : "implicit");
-		note_no_verify(&im->sect, "ssmtp");
-	}
-	if ((v = kv_value(kv, "tls_ca_file")) != NULL && *v != '\0')
-		emit(&im->sect, "tls_ca_file", v);
-	if ((v = kv_value(kv, "tls_ca_dir")) != NULL && *v != '\0')
-		emit(&im->sect, "tls_ca_dir", v);
-	if (ssmtp_yes(kv_value(kv, "usetlscert"))) {
-		const char *cert = kv_value(kv, "tlscert");
-		const char *key = kv_value(kv, "tlskey");
-
-		if (cert == NULL)
-			cert = "/etc/ssl/certs/ssmtp.pem";	/* ssmtp's */
-		emit(&im->sect, "tls_cert_file", cert);
-		emit(&im->sect, "tls_key_file", key != NULL ? key : cert);
-	}
-	if ((v = kv_value(kv, "authuser")) != NULL && *v != '\0') {
-		const struct kv *pw = kv_get(kv, "authpass");
-		const char *m = kv_value(kv, "authmethod");
-
-		emit(&im->sect, "user", v);
-		if (m != NULL && strcasecmp(m, "cram-md5") == 0)
-			emit(&im->sect, "auth", "cram-md5");
-		else
-			note(&im->sect, "ssmtp logged in with AUTH LOGIN; "
-			    "plume uses the strongest mechanism offered");
-		add_secret(im, &im->sect, "smtp", pw != NULL ? pw->value :
-		    NULL, file, pw != NULL ? pw->line : 0, pw != NULL ?
-		    "ssmtp's AuthPass" : "ssmtp had no AuthPass");
-	}
-	for (const struct kv *k = kv; k != NULL; k = k->next)
-		if (strcasecmp(k->key, "debug") == 0)
-			note(&im->sect, "Debug=%s: use plume -v, and plume "
-			    "log", k->value);
-		else if (!in_list(ssmtp_keys, k->key))
-			note(&im->sect, "%s=%s: not an ssmtp setting plume "
-			    "knows; dropped", k->key, k->value);
+	ssmtp_section(im, kv, file, NULL, host, port);
+	for (const struct hub *h = hubs; h != NULL; h = h->next)
+		ssmtp_section(im, kv, file, h, NULL, NULL);
 out:
+	buf_free(&pipeline);
+	hubs_free(hubs);
 	free(rev);
 	free(host);
 	free(port);
@@ -1189,7 +1462,9 @@ dma_auth(struct imp *im, const char *path, const char *host,
 			break;
 		if (strcasecmp(bar + 1, host) != 0) {
 			note(notes, "%s:%u: a login for %s, not the "
-			    "smarthost: not used", path, t.line, bar + 1);
+			    "smarthost: not used (dma used it only to deliver "
+			    "to that host itself, as an MX; plume always "
+			    "relays through host)", path, t.line, bar + 1);
 			continue;
 		}
 		if (*login_r == NULL) {

@@ -6,16 +6,17 @@
  *	cc -fsanitize=address,undefined ... fuzz_import.c replay.c
  * DESCRIPTION
  *	The first byte of an input picks the importer (msmtprc, ssmtp,
- *	dma); the rest is the file it reads: ~/.msmtprc, ssmtp.conf, or for
- *	dma, dma.conf and auth.conf separated by the first NUL byte (dma.conf
- *	names its AUTHPATH; the importer looks for that file name in the
- *	same directory first).  The files are written to a private scratch
- *	directory and import_main() runs on them as "plume import" would,
- *	with the converted config thrown away; without --write-secrets it
- *	writes nothing else.  Any exit code is fine (65 for most garbage);
- *	a crash, a sanitizer report or a leak is not.  Built without
- *	libFuzzer, replay.c turns it into a regression test over
- *	tests/fuzz/corpus/import/.
+ *	dma); the rest is the file it reads: ~/.msmtprc; for ssmtp,
+ *	ssmtp.conf and the revaliases next to it separated by the first NUL
+ *	byte (no NUL: no revaliases); for dma, dma.conf and auth.conf
+ *	separated likewise (dma.conf names its AUTHPATH; the importer looks
+ *	for that file name in the same directory first).  The files are
+ *	written to a private scratch directory and import_main() runs on
+ *	them as "plume import" would, with the converted config thrown
+ *	away; without --write-secrets it writes nothing else.  Any exit
+ *	code is fine (65 for most garbage); a crash, a sanitizer report or
+ *	a leak is not.  Built without libFuzzer, replay.c turns it into a
+ *	regression test over tests/fuzz/corpus/import/.
  */
 #include "config.h"
 
@@ -33,7 +34,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char	 scratch[] = "/tmp/plume-fuzz-import.XXXXXX";
 static char	 path_in[sizeof(scratch) + 16], path_dma[sizeof(scratch) + 16],
-		 path_auth[sizeof(scratch) + 16];
+		 path_auth[sizeof(scratch) + 16],
+		 path_rev[sizeof(scratch) + 16];
 
 static void
 put(const char *path, const uint8_t *p, size_t n)
@@ -51,6 +53,7 @@ cleanup(void)
 	unlink(path_in);
 	unlink(path_dma);
 	unlink(path_auth);
+	unlink(path_rev);
 	rmdir(scratch);
 }
 
@@ -71,6 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path_dma, sizeof(path_dma), "%s/dma.conf", scratch);
 		snprintf(path_auth, sizeof(path_auth), "%s/auth.conf",
 		    scratch);
+		snprintf(path_rev, sizeof(path_rev), "%s/revaliases",
+		    scratch);
 		atexit(cleanup);
 		ready = 1;
 	}
@@ -85,6 +90,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		put(path_auth, nul != NULL ? nul + 1 : data, nul != NULL ?
 		    size - (size_t)(nul - data) - 1 : 0);
 		argv[1] = scratch;
+	} else if (data[-1] % 3 == 1) {
+		nul = memchr(data, '\0', size);
+		put(path_in, data, nul != NULL ? (size_t)(nul - data) : size);
+		if (nul != NULL)
+			put(path_rev, nul + 1, size - (size_t)(nul - data) - 1);
+		else
+			unlink(path_rev);
+		argv[1] = path_in;
 	} else {
 		put(path_in, data, size);
 		argv[1] = path_in;
