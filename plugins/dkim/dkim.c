@@ -498,4 +498,5 @@ const struct plume_plugin PLUME_PLUGIN(dkim) = {
 	.shutdown = dkim_shutdown,
 	.filter = &dkim_filter_ops,
 	.commands = dkim_commands,
+	.probe = dkim_probe,
 };
