@@ -515,6 +515,8 @@ probe_fact(void *ctx, const char *name, const char *value)
 	struct doctor *d = ctx;
 	size_t i, vl = strlen(value);
 
+	if (vl == 0)
+		return;
 	for (i = 0; i < d->nfacts; i += 2)
 		if (strcmp(d->facts[i], name) == 0)
 			break;
@@ -601,7 +603,8 @@ probe_domain(struct doctor *d, struct runtime *rt, const char *const *params)
 			;
 		pv = xreallocarray(NULL, n + d->nfacts + 1, sizeof(*pv));
 		memcpy(pv, params, n * sizeof(*pv));
-		memcpy(pv + n, d->facts, d->nfacts * sizeof(*pv));
+		if (d->nfacts > 0)	/* d->facts is NULL before any */
+			memcpy(pv + n, d->facts, d->nfacts * sizeof(*pv));
 		pv[n + d->nfacts] = NULL;
 		p.params = pv;
 		p.inst = in;

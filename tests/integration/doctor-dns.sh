@@ -13,7 +13,7 @@ smtp_need fault
 /usr/bin/python3 -c 'import dnslib' 2>/dev/null ||
     { echo "1..0 # SKIP python3-dnslib missing (sh build-aux/deps.sh test)"; exit 0; }
 
-plan 36
+plan 37
 LC_ALL=C.UTF-8
 export LC_ALL
 
@@ -259,6 +259,13 @@ expect "no PTR and an EHLO name that does not resolve: facts, not warnings" 0 \
     '^·  domain helo: the EHLO name test\.example\.org does not resolve'
 doctor --strict
 expect "facts do not count with --strict" 0 ', 0 failed$'
+
+# no SMTP relay (the outbox here; an HTTP API alike): SPF is only read
+write_conf "dns_server = 127.0.0.1:$DNS_PORT" "pipeline = outbox"
+zone "example.test TXT v=spf1 include:_spf.provider.test -all"
+doctor
+expect "no SMTP relay: the SPF record is read and checked, not evaluated" 0 \
+    '^·  domain spf: example\.test publishes "v=spf1 include:_spf\.provider\.test -all"; no SMTP relay to evaluate it for \(an HTTP API.s provider sends from its own addresses: its documentation names the include: to add\)$'
 
 SILENT=$(free_port)
 write_conf "dns_server = 127.0.0.1:$SILENT" "pipeline = smtp" \
