@@ -514,6 +514,7 @@ probe_fact(void *ctx, const char *name, const char *value)
 {
 	struct doctor *d = ctx;
 	size_t i, vl = strlen(value);
+	char *joined;
 
 	if (vl == 0)
 		return;
@@ -532,12 +533,9 @@ probe_fact(void *ctx, const char *name, const char *value)
 		if ((p == d->facts[i + 1] || p[-1] == ',') &&
 		    (p[vl] == ',' || p[vl] == '\0'))
 			return;		/* known already */
-	{
-		char *joined = xasprintf("%s,%s", d->facts[i + 1], value);
-
-		free(d->facts[i + 1]);
-		d->facts[i + 1] = joined;
-	}
+	joined = xasprintf("%s,%s", d->facts[i + 1], value);
+	free(d->facts[i + 1]);
+	d->facts[i + 1] = joined;
 }
 
 static void
@@ -590,11 +588,9 @@ probe_domain(struct doctor *d, struct runtime *rt, const char *const *params)
 				continue;
 		} else if ((dp = loader_get("domain", err, sizeof(err))) ==
 		    NULL || dp->desc.probe == NULL) {
-			add(d, NULL, PLUME_CHECK_INFO, "domain", NULL, dp ==
-			    NULL ? "no sender-domain checks: the domain plugin "
-			    "is not installed (it is built with c-ares)" :
-			    "no sender-domain checks: the domain plugin is "
-			    "older than plume");
+			addf(d, PLUME_CHECK_INFO, "domain", NULL, "no "
+			    "sender-domain checks: %s", dp == NULL ? err :
+			    "the domain plugin is older than plume");
 			break;
 		} else
 			in = runtime_inst_for(rt, dp);
