@@ -13,7 +13,7 @@ smtp_need fault
 /usr/bin/python3 -c 'import dnslib' 2>/dev/null ||
     { echo "1..0 # SKIP python3-dnslib missing (sh build-aux/deps.sh test)"; exit 0; }
 
-plan 37
+plan 38
 LC_ALL=C.UTF-8
 export LC_ALL
 
@@ -278,3 +278,9 @@ expect "no DNS answer: warnings naming the server, exit 0" 0 \
     '^   fix: check that dns_server \(or the system resolver\) answers$'
 [ $((t1 - t0)) -lt 30 ]
 ok $? "a DNS server that does not answer costs one timeout, not one per name ($((t1 - t0)) s)"
+
+# ---- without the domain plugin (c-ares not found at build time) ----------
+rm -f "$PLUGINS/domain.so"
+doctor
+expect "no domain plugin: doctor says why and goes on, exit 0" 0 \
+    "^·  domain: no sender-domain checks: unknown plugin 'domain': no domain\.so in "
