@@ -26,7 +26,8 @@
 #   python3-dkim       an independent DKIM verifier (and dkimsign, bench)
 #   opendkim           a second verifier (opendkim -t); its service is
 #                      disabled right after installing
-#   python3-dnslib     a private DNS server for "plume dkim check" tests
+#   python3-dnslib     a private DNS server for "plume dkim check" and the
+#                      sender-domain checks of "plume doctor" (doctor-dns.sh)
 #   php-cli, php-mbstring, php-symfony-mailer, s-nail, libemail-sender-perl,
 #   libemail-mime-perl, nodejs, node-nodemailer, ruby-mail, libmime-lite-perl
 #                      real sendmail clients (tests/integration/clients.sh):

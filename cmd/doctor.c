@@ -3,7 +3,7 @@
  *	doctor.c - "plume doctor": why does mail not go out?
  * SYNOPSIS
  *	plume doctor [-C conf] [--from ADDR] [--to ADDR] [--send] [--json]
- *	    [--probe-ports LIST]
+ *	    [--strict] [--probe-ports LIST]
  * DESCRIPTION
  *	Runs every check an admin would run by hand and prints one line per
  *	check, a mark, the check's name and what was found; every warning
@@ -20,6 +20,14 @@
  *	"probe_ports") and each of its checks comes back through
  *	host->probe_report().
  *
+ *	Then the sender domain (ABI 1.8): every started instance whose
+ *	plugin has a plume_plugin.probe (dkim: the published keys), and
+ *	the domain plugin, loaded on demand (plugins/domain: MX, SPF,
+ *	DMARC, PTR, EHLO name, through c-ares, which plume itself must not
+ *	link).  Facts flow from earlier probes to later ones through
+ *	host->probe_fact(): the relays, the EHLO name, the DKIM domains
+ *	whose key is published.  Their warnings are failures with --strict.
+ *
  *	Marks: a check mark, "!", a cross, and a middle dot for facts, when
  *	the locale's character set is UTF-8; "OK", "WARN", "FAIL" and "INFO"
  *	otherwise (cron, C locale), whether or not standard output is a
@@ -27,7 +35,8 @@
  *	--json prints one array of {"check", "instance", "status", "text",
  *	"remedy"} instead, status one of ok, warn, fail, info.
  * DIAGNOSTICS
- *	Exit 0 when no check failed, 1 when one did, 64 for a usage error
+ *	Exit 0 when no check failed (with --strict: and no sender-domain
+ *	check warned), 1 when one did, 64 for a usage error
  *	(77 for -C refused, as everywhere).
  */
 #include "config.h"
@@ -68,6 +77,12 @@ struct doctor {
 	size_t	 n;
 	size_t	 nfail;
 	size_t	 nfail_inst;		/* failures reported by one probe */
+	bool	 domain_phase;		/* sender-domain checks running */
+	size_t	 nstrict;		/* their warnings: failures with
+					   --strict */
+	char	**facts;		/* ABI 1.8 probe facts: name, value
+					   (a comma-separated list) pairs */
+	size_t	 nfacts;
 };
 
 static const char *
@@ -100,6 +115,8 @@ add(struct doctor *d, const char *inst, enum plume_check st,
 		d->nfail++;
 		d->nfail_inst++;
 	}
+	if (st == PLUME_CHECK_WARN && d->domain_phase)
+		d->nstrict++;
 	if (d->json)
 		return;
 	/* one line per check, the remedy below it; stdout flushed so a
@@ -494,13 +511,43 @@ check_pipeline(struct doctor *d, struct runtime *rt)
 
 /* ---- transports ---------------------------------------------------- */
 
+/* host->probe_fact() lands here: values of one name make a list. */
+static void
+probe_fact(void *ctx, const char *name, const char *value)
+{
+	struct doctor *d = ctx;
+	size_t i, vl = strlen(value);
+	char *joined;
+
+	if (vl == 0)
+		return;
+	for (i = 0; i < d->nfacts; i += 2)
+		if (strcmp(d->facts[i], name) == 0)
+			break;
+	if (i == d->nfacts) {
+		d->facts = xreallocarray(d->facts, d->nfacts + 2,
+		    sizeof(*d->facts));
+		d->facts[d->nfacts++] = xstrdup(name);
+		d->facts[d->nfacts++] = xstrdup(value);
+		return;
+	}
+	for (const char *p = d->facts[i + 1]; (p = strstr(p, value)) != NULL;
+	    p += vl)
+		if ((p == d->facts[i + 1] || p[-1] == ',') &&
+		    (p[vl] == ',' || p[vl] == '\0'))
+			return;		/* known already */
+	joined = xasprintf("%s,%s", d->facts[i + 1], value);
+	free(d->facts[i + 1]);
+	d->facts[i + 1] = joined;
+}
+
 static void
 probe_all(struct doctor *d, struct runtime *rt, const char *const *params)
 {
 	for (size_t i = 0; i < rt->ninsts; i++) {
 		struct plume_inst *in = rt->insts[i];
 		struct plume_probe p = { .params = params,
-		    .report = probe_report, .ctx = d };
+		    .report = probe_report, .ctx = d, .fact = probe_fact };
 		int rc;
 
 		if (in->plugin->desc.transport == NULL)
@@ -516,6 +563,57 @@ probe_all(struct doctor *d, struct runtime *rt, const char *const *params)
 	}
 }
 
+/*
+ * ABI 1.8: the probes that are not a transport's, after every transport
+ * has run its own (their facts known): each started instance whose
+ * plugin has one (dkim's published keys), then the domain plugin,
+ * loaded on demand so that plume itself links no DNS library.  Their
+ * warnings are sender-domain findings: failures with --strict.
+ */
+static void
+probe_domain(struct doctor *d, struct runtime *rt, const char *const *params)
+{
+	struct plugin *dp;
+	char err[512];
+	size_t n, ninsts = rt->ninsts;	/* the domain plugin's comes last */
+
+	d->domain_phase = true;
+	for (size_t i = 0; i <= ninsts; i++) {
+		struct plume_inst *in;
+		struct plume_probe p = { .report = probe_report, .ctx = d,
+		    .fact = probe_fact };
+		const char **pv;
+
+		if (i < ninsts) {
+			in = rt->insts[i];
+			if (!in->started || in->plugin->desc.probe == NULL ||
+			    strcmp(in->plugin->name, "domain") == 0)
+				continue;
+		} else if ((dp = loader_get("domain", err, sizeof(err))) ==
+		    NULL || dp->desc.probe == NULL) {
+			addf(d, PLUME_CHECK_INFO, "domain", NULL, "no "
+			    "sender-domain checks: %s", dp == NULL ? err :
+			    "the domain plugin is older than plume");
+			break;
+		} else
+			in = runtime_inst_for(rt, dp);
+		/* the options, then the facts known so far */
+		for (n = 0; params[n] != NULL; n++)
+			;
+		pv = xreallocarray(NULL, n + d->nfacts + 1, sizeof(*pv));
+		memcpy(pv, params, n * sizeof(*pv));
+		if (d->nfacts > 0)	/* d->facts is NULL before any */
+			memcpy(pv + n, d->facts, d->nfacts * sizeof(*pv));
+		pv[n + d->nfacts] = NULL;
+		p.params = pv;
+		p.inst = in;
+		in->plugin->desc.probe(&host_services, in, in->started ?
+		    in->state : NULL, &p);
+		free(pv);
+	}
+	d->domain_phase = false;
+}
+
 int
 doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 {
@@ -523,7 +621,7 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	struct runtime rt;
 	const char *from = NULL, *to = NULL, *ports = NULL, *params[10];
 	char *sender;
-	bool send = false;
+	bool send = false, strict = false;
 	int rc, np = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -534,6 +632,8 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 			d.json = true;
 		else if (strcmp(a, "--send") == 0)
 			send = true;
+		else if (strcmp(a, "--strict") == 0)
+			strict = true;
 		else if ((strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0 ||
 		    strcmp(a, "--probe-ports") == 0) && i + 1 < argc) {
 			const char *v = argv[++i];
@@ -552,7 +652,7 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		} else {
 			fprintf(stderr, "plume: usage: plume doctor [-C conf] "
 			    "[--from ADDR] [--to ADDR] [--send] [--json] "
-			    "[--probe-ports LIST]\n");
+			    "[--strict] [--probe-ports LIST]\n");
 			return EX_USAGE;
 		}
 	}
@@ -615,17 +715,26 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		params[np++] = ports;
 	}
 	params[np] = NULL;
-	if (rc == 0 && rt.diags.nerrors == 0)
+	if (rc == 0 && rt.diags.nerrors == 0) {
 		probe_all(&d, &rt, params);
+		probe_domain(&d, &rt, params);
+	}
 	runtime_free(&rt);
 	free(sender);
 
 	if (d.json)
 		print_json(&d);
+	else if (strict && d.nstrict > 0)
+		printf("%zu check%s, %zu failed, %zu sender-domain warning%s "
+		    "counted as failures (--strict)\n", d.n, d.n == 1 ? "" :
+		    "s", d.nfail, d.nstrict, d.nstrict == 1 ? "" : "s");
 	else
 		printf("%zu check%s, %zu failed\n", d.n, d.n == 1 ? "" : "s",
 		    d.nfail);
-	rc = d.nfail > 0 ? 1 : EX_OK;
+	rc = d.nfail > 0 || (strict && d.nstrict > 0) ? 1 : EX_OK;
+	for (size_t i = 0; i < d.nfacts; i++)
+		free(d.facts[i]);
+	free(d.facts);
 	for (size_t i = 0; i < d.n; i++) {
 		free(d.v[i].instance);
 		free(d.v[i].check);

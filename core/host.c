@@ -406,6 +406,13 @@ h_probe_report(struct plume_probe *p, enum plume_check st, const char *check,
 	free(text);
 }
 
+static void
+h_probe_fact(struct plume_probe *p, const char *name, const char *value)
+{
+	if (p != NULL && p->fact != NULL && name != NULL && value != NULL)
+		p->fact(p->ctx, name, value);
+}
+
 static int64_t
 h_msg_deadline_ms(struct plume_msg *m)
 {
@@ -490,4 +497,5 @@ const struct plume_host host_services = {
 	.inst_next = runtime_inst_next,
 	.msg_refuse = h_msg_refuse,
 	.flush_wanted = h_flush_wanted,
+	.probe_fact = h_probe_fact,
 };

@@ -123,6 +123,8 @@ struct plume_probe {
 	void	(*report)(void *ctx, struct plume_inst *, enum plume_check,
 		    const char *check, const char *remedy, const char *text);
 	void	*ctx;
+	/* ABI 1.8 host->probe_fact(); NULL: facts are dropped */
+	void	(*fact)(void *ctx, const char *name, const char *value);
 };
 
 struct delivery_summary {

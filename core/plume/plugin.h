@@ -82,6 +82,12 @@
  *	                 host->msg_param(msg, PLUME_PARAM_ROUTE), and
  *	                 host->conf_list(inst, "routes") the core's key that
  *	                 limits a filter or policy to some routes.
+ *	2026-11-26  1.8  plume_plugin.probe(): "plume doctor" checks of an
+ *	                 instance that is not a transport (dkim's published
+ *	                 keys) and of plugins doctor runs on its own (the
+ *	                 domain plugin's sender-domain DNS checks);
+ *	                 host->probe_fact(): a probe tells the checks that
+ *	                 follow a fact (the relay it uses, a DKIM d=).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -98,7 +104,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		7
+#define PLUME_ABI_MINOR		8
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -208,6 +214,16 @@ struct plume_reply {
 #define PLUME_PROBE_SEND	"send"		/* "yes": send a test message
 						   to PLUME_PROBE_TO */
 #define PLUME_PROBE_PORTS	"probe_ports"	/* --probe-ports "465,587" */
+/* ABI 1.8: facts one probe gives the probes that run after it
+   (host->probe_fact()), read with probe_param() as comma-separated
+   lists; transports run first, then other instances, then doctor's own
+   sender-domain checks. */
+#define PLUME_PROBE_RELAY	"relay"		/* host a transport connects
+						   to, as configured */
+#define PLUME_PROBE_DKIM_DOMAIN	"dkim_domain"	/* a d= whose published key
+						   matches the signing key */
+#define PLUME_PROBE_HELO	"helo"		/* the name a transport gives
+						   in EHLO */
 
 /* Where host->header_add() puts a field. */
 enum plume_header_where {
@@ -408,6 +424,16 @@ struct plume_host {
 	 * said so; one built before 1.6 is assumed to want one every time.
 	 */
 	void (*flush_wanted)(struct plume_inst *);
+
+	/* ABI 1.8 */
+	/*
+	 * "plume doctor": a fact for the probes that run after this one
+	 * in the same run (PLUME_PROBE_RELAY, PLUME_PROBE_DKIM_DOMAIN,
+	 * ...); they read every value given for name, comma-separated,
+	 * with probe_param().
+	 */
+	void (*probe_fact)(struct plume_probe *, const char *name,
+	    const char *value);
 };
 
 #define PLUME_RCPT_ALL	((size_t)-1)
@@ -528,6 +554,21 @@ struct plume_plugin {
 	const struct plume_policy_ops *policy;
 	const struct plume_observer_ops *observer;
 	const struct plume_command *commands;	/* ends with a NULL name */
+
+	/* ABI 1.8 */
+	/*
+	 * Optional.  "plume doctor" checks that are not a transport's
+	 * delivery (transport_ops.probe does those): called after every
+	 * transport's probe, once for each started instance, with state as
+	 * init() returned it; and for a plugin doctor runs on its own (the
+	 * domain plugin's sender-domain checks), once with the plugin's
+	 * first configured instance, not started (state NULL, as for a
+	 * command).  Checks go through host->probe_report(), facts for
+	 * later probes through host->probe_fact().  Returns PLUME_OK, or
+	 * PLUME_TEMPFAIL when a check failed.
+	 */
+	int (*probe)(const struct plume_host *host, struct plume_inst *inst,
+	    void *state, struct plume_probe *probe);
 };
 
 #define PLUME_PLUGIN_INIT						\

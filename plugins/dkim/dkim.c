@@ -542,4 +542,5 @@ const struct plume_plugin PLUME_PLUGIN(dkim) = {
 	.shutdown = dkim_shutdown,
 	.filter = &dkim_filter_ops,
 	.commands = dkim_commands,
+	.probe = dkim_probe,
 };

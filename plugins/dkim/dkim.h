@@ -49,5 +49,7 @@ int	 dkim_cmd_sign(const struct plume_host *, struct plume_inst *, int,
 	    char **);
 int	 dkim_cmd_check(const struct plume_host *, struct plume_inst *, int,
 	    char **);
+int	 dkim_probe(const struct plume_host *, struct plume_inst *, void *,
+	    struct plume_probe *);
 
 #endif /* DKIM_H */

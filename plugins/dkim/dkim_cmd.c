@@ -33,6 +33,11 @@
  *	dns_server (HOST:PORT), or the system resolver.  It prints one line
  *	per key: ok, TEST (t=y), MISMATCH, REVOKED, INVALID, MISSING (with
  *	the record to publish) or ERROR.
+ *
+ *	dkim_probe() is the same check for "plume doctor" (ABI 1.8's
+ *	plume_plugin.probe), for each started instance, reported through
+ *	host->probe_report(); an instance with a key published as it should
+ *	be gives its d= to the DMARC alignment check as a fact.
  * DIAGNOSTICS
  *	Messages on standard error; sysexits.h codes: 0, EX_USAGE (64) for
  *	bad arguments, EX_DATAERR (65) for a message that cannot be signed
@@ -439,37 +444,6 @@ rec_word(enum dkim_rec r)
 	return "?";
 }
 
-/* The best verdict over every record at the name. */
-static enum dkim_rec
-check_key(const struct dkim_key *k, const char *server, const char *name,
-    char *why, size_t whylen)
-{
-	char **txts = NULL, reason[300];
-	enum dkim_rec best = DKIM_REC_MISSING;
-	size_t n = 0;
-
-	if (dkim_dns_txt(server, name, &txts, why, whylen) == -1)
-		return DKIM_REC_ERROR;
-	snprintf(why, whylen, "no TXT record at %s", name);
-	for (n = 0; txts[n] != NULL; n++) {
-		enum dkim_rec r = dkim_record_check(k, txts[n], reason,
-		    sizeof(reason));
-
-		if (best == DKIM_REC_MISSING || r < best) {
-			best = r;
-			snprintf(why, whylen, "%s", reason);
-		}
-	}
-	if (n > 1) {
-		size_t have = strlen(why);
-
-		snprintf(why + have, whylen - have, " (%zu TXT records at the "
-		    "name: publish one, receivers may read any)", n);
-	}
-	dkim_strv_free(txts);
-	return best;
-}
-
 static void
 check_instance(const struct plume_host *h, struct plume_inst *in,
     bool *bad_key_r, bool *bad_dns_r, bool *bad_rec_r)
@@ -500,7 +474,7 @@ check_instance(const struct plume_host *h, struct plume_inst *in,
 			bad_key = true;
 			continue;
 		}
-		r = check_key(k, server, name, why, sizeof(why));
+		r = dkim_key_check(k, server, name, why, sizeof(why));
 		if (k->alg == DKIM_ALG_RSA_SHA256)
 			printf("%s (rsa-sha256, %d bits, %s): %s: %s\n", name,
 			    k->bits, k->path, rec_word(r), why);
@@ -545,4 +519,84 @@ dkim_cmd_check(const struct plume_host *h, struct plume_inst *in, int argc,
 	if (bad_rec)
 		return EX_DATAERR;
 	return bad_dns ? EX_TEMPFAIL : EX_OK;
+}
+
+/* ---- doctor's probe (ABI 1.8) ------------------------------------------ */
+
+/*
+ * "plume doctor": the same comparison as check, for one started
+ * instance, each key's verdict through host->probe_report(); the
+ * instance's d= becomes a fact (PLUME_PROBE_DKIM_DOMAIN) for the DMARC
+ * alignment check when one of its keys is published as it should be.
+ */
+int
+dkim_probe(const struct plume_host *h, struct plume_inst *in, void *state,
+    struct plume_probe *p)
+{
+	struct dkim *d = state;
+	const char *server;
+	char name[600], why[700], remedy[2400], kind[64], *rec;
+	bool published = false;
+	int rc = PLUME_OK;
+
+	if (d == NULL)		/* not started: it signs nothing */
+		return PLUME_OK;
+	server = h->conf_global(in, "dns_server");
+	for (size_t i = 0; i < d->nkeys; i++) {
+		const struct dkim_key *k = d->keys[i];
+		enum dkim_rec r;
+
+		snprintf(name, sizeof(name), "%s._domainkey.%s",
+		    d->selectors[i], d->domain);
+		if (k->alg == DKIM_ALG_RSA_SHA256)
+			snprintf(kind, sizeof(kind), "rsa-sha256, %d bits",
+			    k->bits);
+		else
+			snprintf(kind, sizeof(kind), "%s",
+			    dkim_alg_name(k->alg));
+		r = dkim_key_check(k, server, name, why, sizeof(why));
+		rec = dkim_key_record(k);
+		snprintf(remedy, sizeof(remedy), "publish %s TXT \"%s\"%s", name,
+		    rec != NULL ? rec : "(plume dkim check prints it)",
+		    r == DKIM_REC_MISSING ? "" : " in place of the record "
+		    "there");
+		free(rec);
+		switch (r) {
+		case DKIM_REC_OK:
+			published = true;
+			h->probe_report(p, PLUME_CHECK_OK, "key", NULL, "%s: %s "
+			    "(%s, %s)", name, why, kind, d->key_paths[i]);
+			break;
+		case DKIM_REC_TEST:
+			published = true;
+			snprintf(remedy, sizeof(remedy), "remove t=y from the "
+			    "record at %s once signatures verify", name);
+			h->probe_report(p, PLUME_CHECK_WARN, "key", remedy,
+			    "%s: %s", name, why);
+			rc = PLUME_TEMPFAIL;
+			break;
+		case DKIM_REC_MISSING:
+			h->probe_report(p, PLUME_CHECK_WARN, "key", remedy,
+			    "%s: no TXT record: receivers cannot verify the "
+			    "signatures of %s (%s)", name, d->key_paths[i],
+			    kind);
+			rc = PLUME_TEMPFAIL;
+			break;
+		case DKIM_REC_ERROR:
+			h->probe_report(p, PLUME_CHECK_WARN, "key", "check that "
+			    "dns_server (or the system resolver) answers",
+			    "%s", why);
+			rc = PLUME_TEMPFAIL;
+			break;
+		default:	/* mismatch, revoked, invalid */
+			h->probe_report(p, PLUME_CHECK_WARN, "key", remedy,
+			    "%s: %s: receivers cannot verify the signatures "
+			    "of %s", name, why, d->key_paths[i]);
+			rc = PLUME_TEMPFAIL;
+			break;
+		}
+	}
+	if (published && PLUME_HOST_HAS(h, probe_fact))
+		h->probe_fact(p, PLUME_PROBE_DKIM_DOMAIN, d->domain);
+	return rc;
 }

@@ -4,256 +4,50 @@
  * SYNOPSIS
  *	int dkim_dns_txt(server, name, txts_r, err, errlen)
  *	enum dkim_rec dkim_record_check(key, txt, why, whylen)
+ *	enum dkim_rec dkim_key_check(key, server, name, why, whylen)
  * DESCRIPTION
- *	dkim_dns_txt() asks for the TXT records at name through c-ares
- *	(Debian's libc-ares): from server, "HOST:PORT" or "[V6]:PORT" with
- *	HOST an IP address (the global key dns_server), or from the servers
- *	of /etc/resolv.conf when server is NULL.  Queries ask for recursion
- *	with EDNS (1232 octets), wait 3 seconds, twice, and go again over
- *	TCP when the answer is truncated (a 4096-bit key's record passes
- *	512 octets).  Each record's strings are joined, as RFC 6376
- *	3.6.2.2 says; *txts_r is a NULL-terminated vector, empty when the
- *	name does not exist or has no TXT record.
- *
- *	c-ares rather than ldns: the plugin is loaded by every sendmail
- *	process that signs, and libldns brings libssl along, a tenth of a
- *	millisecond of relocations for a library only "plume dkim check"
- *	uses.
+ *	dkim_dns_txt() asks for the TXT records at name through
+ *	plugins/common/dnsq.c (c-ares): from server, "HOST:PORT" or
+ *	"[V6]:PORT" with HOST an IP address (the global key dns_server), or
+ *	from the servers of /etc/resolv.conf when server is NULL.  Queries
+ *	go again over TCP when the answer is truncated (a 4096-bit key's
+ *	record passes 512 octets).  Each record's strings are joined, as
+ *	RFC 6376 3.6.2.2 says; *txts_r is a NULL-terminated vector, empty
+ *	when the name does not exist or has no TXT record.
  *
  *	dkim_record_check() reads one record (RFC 6376 3.6.1: tag=value
  *	pairs; v=, when present, first and DKIM1; k= defaults to rsa; h=
  *	and s= when present must allow sha256 and email) and says whether
  *	its p= is key's public half, with t=y noted as test mode.
+ *	dkim_key_check() looks name up and gives the best verdict over
+ *	every record there ("plume dkim check" and doctor's probe).
  * DIAGNOSTICS
  *	dkim_dns_txt() returns -1 with one line in err when no answer came
  *	(timeout, SERVFAIL, a bad dns_server).  dkim_record_check() puts a
  *	human reason in why for anything but DKIM_REC_OK.
  */
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <ares.h>
-
 #include "dkim_dns.h"
 #include "dkim_util.h"
-
-/* Parses "HOST:PORT", "[V6]:PORT", "HOST" or "V6" into c-ares's
-   "HOST:PORT" / "[V6]:PORT" form. */
-static int
-parse_server(const char *s, char *csv, size_t csvlen, char *err,
-    size_t errlen)
-{
-	const char *colon, *end, *orig = s;
-	char host[64], *p;
-	unsigned long v = 53;
-	unsigned char addr[16];
-	bool v6;
-	size_t n;
-
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			goto bad;
-		n = (size_t)(end - s - 1);
-		s++;
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			goto bad;
-	} else if ((colon = strchr(s, ':')) != NULL &&
-	    strchr(colon + 1, ':') == NULL)
-		n = (size_t)(colon - s);
-	else {
-		n = strlen(s);		/* an IPv6 address without port */
-		colon = NULL;
-	}
-	if (n == 0 || n >= sizeof(host))
-		goto bad;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (colon != NULL) {
-		v = strtoul(colon + 1, &p, 10);
-		if (colon[1] == '\0' || *p != '\0' || v == 0 || v > 65535)
-			goto bad;
-	}
-	if (inet_pton(AF_INET, host, addr) == 1)
-		v6 = false;
-	else if (inet_pton(AF_INET6, host, addr) == 1)
-		v6 = true;
-	else {
-		snprintf(err, errlen, "dns_server %s: %s is not an IP address",
-		    orig, host);
-		return -1;
-	}
-	snprintf(csv, csvlen, v6 ? "[%s]:%lu" : "%s:%lu", host, v);
-	return 0;
-bad:
-	snprintf(err, errlen, "dns_server %s is not HOST:PORT (an IP address "
-	    "and a port, [V6]:PORT for IPv6)", orig);
-	return -1;
-}
-
-struct answer {
-	bool	 done;
-	int	 status;
-	char	**txts;
-};
-
-static int
-vec_push(char ***v, size_t *n, char *s)
-{
-	char **nv;
-
-	if ((nv = realloc(*v, (*n + 2) * sizeof(**v))) == NULL)
-		return -1;
-	*v = nv;
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-	return 0;
-}
-
-static void
-on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
-{
-	struct answer *a = arg;
-	struct ares_txt_ext *txt = NULL;
-	struct dstr cur = { NULL, 0, 0, false };
-	size_t n = 0;
-	bool open = false;
-
-	a->done = true;
-	a->status = status;
-	if (status == ARES_ENODATA || status == ARES_ENOTFOUND) {
-		a->status = ARES_SUCCESS;	/* no record: none */
-		return;
-	}
-	if (status != ARES_SUCCESS)
-		return;
-	if ((a->status = ares_parse_txt_reply_ext(abuf, alen, &txt)) !=
-	    ARES_SUCCESS) {
-		if (a->status == ARES_ENODATA)
-			a->status = ARES_SUCCESS;
-		return;
-	}
-	/* strings, each flagged when it starts a new record */
-	for (struct ares_txt_ext *t = txt; t != NULL; t = t->next) {
-		if (t->record_start && open) {
-			if (cur.oom || vec_push(&a->txts, &n, cur.p) == -1)
-				goto oom;
-			memset(&cur, 0, sizeof(cur));
-		}
-		dstr_add(&cur, t->txt, t->length);
-		open = true;
-	}
-	if (open && (cur.oom || vec_push(&a->txts, &n, cur.p) == -1))
-		goto oom;
-	ares_free_data(txt);
-	return;
-oom:
-	dstr_free(&cur);
-	ares_free_data(txt);
-	a->status = ARES_ENOMEM;
-}
+#include "dnsq.h"
 
 int
 dkim_dns_txt(const char *server, const char *name, char ***txts_r, char *err,
     size_t errlen)
 {
-	struct ares_options opts;
-	ares_channel ch = NULL;
-	struct answer a;
-	char csv[96];
+	struct dnsq *q;
 	int rc;
 
-	memset(&a, 0, sizeof(a));
-	if (server != NULL && server[0] != '\0' &&
-	    parse_server(server, csv, sizeof(csv), err, errlen) == -1)
+	if ((q = dnsq_open(server, err, errlen)) == NULL)
 		return -1;
-	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
-		return -1;
-	}
-	memset(&opts, 0, sizeof(opts));
-	opts.timeout = 3000;
-	opts.tries = 2;
-	opts.flags = ARES_FLAG_EDNS;
-	opts.ednspsz = 1232;
-	if ((rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS |
-	    ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ)) !=
-	    ARES_SUCCESS) {
-		snprintf(err, errlen, "cannot set up the resolver: %s",
-		    ares_strerror(rc));
-		ares_library_cleanup();
-		return -1;
-	}
-	if (server != NULL && server[0] != '\0' &&
-	    (rc = ares_set_servers_ports_csv(ch, csv)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "dns_server %s: %s", server,
-		    ares_strerror(rc));
-		goto out;
-	}
-	if ((a.txts = calloc(1, sizeof(*a.txts))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	ares_query(ch, name, ns_c_in, ns_t_txt, on_answer, &a);
-	while (!a.done) {
-		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-		struct timeval tv, *tvp;
-		/* c-ares's own READABLE/WRITABLE macros shift a signed 1
-		   into the sign bit: read the bits unsigned */
-		unsigned bits = (unsigned)ares_getsock(ch, socks,
-		    ARES_GETSOCK_MAXNUM);
-		int n = 0;
-
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			bool rd = (bits >> i) & 1u;
-			bool wr = (bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u;
-
-			if (!rd && !wr)
-				continue;
-			pfd[n].fd = socks[i];
-			pfd[n].events = (short)((rd ? POLLIN : 0) |
-			    (wr ? POLLOUT : 0));
-			pfd[n].revents = 0;
-			n++;
-		}
-		tvp = ares_timeout(ch, NULL, &tv);
-		if (poll(pfd, (nfds_t)n, tvp != NULL ? (int)(tvp->tv_sec *
-		    1000 + tvp->tv_usec / 1000) : 1000) == -1 && errno != EINTR)
-			break;
-		if (n == 0)
-			ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-		for (int i = 0; i < n; i++)
-			ares_process_fd(ch, (pfd[i].revents & (POLLIN |
-			    POLLERR | POLLHUP)) ? pfd[i].fd : ARES_SOCKET_BAD,
-			    (pfd[i].revents & POLLOUT) ? pfd[i].fd :
-			    ARES_SOCKET_BAD);
-	}
-	if (!a.done || a.status != ARES_SUCCESS) {
-		snprintf(err, errlen, "no answer for %s TXT from %s: %s", name,
-		    server != NULL ? server : "the system resolver",
-		    a.done ? ares_strerror(a.status) : "poll failed");
-		goto out;
-	}
-	*txts_r = a.txts;
-	a.txts = NULL;
-	rc = 0;
-	ares_destroy(ch);
-	ares_library_cleanup();
-	return 0;
-out:
-	dkim_strv_free(a.txts);
-	ares_destroy(ch);
-	ares_library_cleanup();
-	return -1;
+	rc = dnsq_lookup(q, name, DNSQ_TXT, txts_r, err, errlen);
+	dnsq_close(q);
+	return rc == DNSQ_ERROR ? -1 : 0;
 }
 
 /* ---- the record ------------------------------------------------------ */
@@ -430,4 +224,35 @@ out:
 	free(pub);
 	free(copy);
 	return r;
+}
+
+/* The best verdict over every record at the name. */
+enum dkim_rec
+dkim_key_check(const struct dkim_key *k, const char *server, const char *name,
+    char *why, size_t whylen)
+{
+	char **txts = NULL, reason[300];
+	enum dkim_rec best = DKIM_REC_MISSING;
+	size_t n = 0;
+
+	if (dkim_dns_txt(server, name, &txts, why, whylen) == -1)
+		return DKIM_REC_ERROR;
+	snprintf(why, whylen, "no TXT record at %s", name);
+	for (n = 0; txts[n] != NULL; n++) {
+		enum dkim_rec r = dkim_record_check(k, txts[n], reason,
+		    sizeof(reason));
+
+		if (best == DKIM_REC_MISSING || r < best) {
+			best = r;
+			snprintf(why, whylen, "%s", reason);
+		}
+	}
+	if (n > 1) {
+		size_t have = strlen(why);
+
+		snprintf(why + have, whylen - have, " (%zu TXT records at the "
+		    "name: publish one, receivers may read any)", n);
+	}
+	dkim_strv_free(txts);
+	return best;
 }

@@ -26,5 +26,7 @@ enum dkim_rec {
 int	 dkim_dns_txt(const char *, const char *, char ***, char *, size_t);
 enum dkim_rec dkim_record_check(const struct dkim_key *, const char *,
 	    char *, size_t);
+enum dkim_rec dkim_key_check(const struct dkim_key *, const char *,
+	    const char *, char *, size_t);
 
 #endif /* DKIM_DNS_H */

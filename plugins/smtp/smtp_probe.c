@@ -577,6 +577,13 @@ smtp_probe(void *state, struct plume_probe *p)
 
 	pr->tlso = sm->tlso;
 	pr->tlso.probe = true;
+	/* for doctor's sender-domain checks (SPF is evaluated for the
+	   relay's addresses, the EHLO name should resolve) */
+	if (PLUME_HOST_HAS(h, probe_fact)) {
+		h->probe_fact(p, PLUME_PROBE_RELAY, sm->host);
+		if (sm->helo != NULL)
+			h->probe_fact(p, PLUME_PROBE_HELO, sm->helo);
+	}
 	INFO("relay", "%s port %d, tls = %s%s%s", sm->host, sm->port,
 	    sm->tls == TLS_IMPLICIT ? "implicit" : sm->tls == TLS_NONE ?
 	    "none" : "starttls", sm->user ? ", user " : "",

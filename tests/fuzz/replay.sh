@@ -3,7 +3,7 @@
 # crash ever found), with whatever sanitizers this build has.
 set -u
 : "${top_builddir:?run through make check}" "${top_srcdir:?}"
-targets="address conf intake smtp_reply dkim_canon import"
+targets="address conf intake smtp_reply dkim_canon import spf"
 n=0
 echo "1..$(echo $targets | wc -w)"
 for t in $targets; do

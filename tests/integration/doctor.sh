@@ -65,7 +65,13 @@ expect "STARTTLS + login: every check passes, exit 0" 0 \
     '^✓  smtp rcpt: RCPT TO:<rcpt@example\.test> accepted' \
     '^✓  config: parses' '^✓  pipeline: smtp; mail leaves through smtp' \
     '^✓  secrets: 1 file' ', 0 failed$'
-! has '^✗' && ! has 'fix:'
+# the sender domain's DNS (example.org through the system resolver) is
+# not under test here: its findings and their remedies are left out
+# (tests/integration/doctor-dns.sh asserts them)
+awk '/^[^ ]+  domain / { dom = 1; next }
+     dom && /^   fix:/ { next }
+     { dom = 0; print }' "$WORK/doc" | grep -q -e '^✗' -e 'fix:'
+[ $? -ne 0 ]
 ok $? "no cross and no remedy when all is well"
 
 n=$(postfix_count)

@@ -96,6 +96,35 @@ class Zone(BaseResolver):
         return reply
 
 
+def serve(resolver, directory, name):
+    """Serves resolver on 127.0.0.1, UDP and TCP, on one free port written
+    to DIRECTORY/port once both listen, until the parent process is gone
+    (dnszone.py uses it too)."""
+    parent = os.getppid()
+    for _ in range(20):
+        udp = DNSServer(resolver, port=0, address="127.0.0.1",
+                        logger=Quiet())
+        port = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(resolver, port=port, address="127.0.0.1",
+                            tcp=True, logger=Quiet())
+            break
+        except OSError:
+            udp.server.server_close()
+    else:
+        sys.exit("%s: no free port for UDP and TCP" % name)
+    udp.start_thread()
+    tcp.start_thread()
+    tmp = os.path.join(directory, "port.tmp")
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.rename(tmp, os.path.join(directory, "port"))
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    udp.stop()
+    tcp.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zone", required=True)
@@ -103,28 +132,7 @@ def main():
     ap.add_argument("--udp-limit", type=int, default=0)
     a = ap.parse_args()
     zone = Zone(a.zone, os.path.join(a.dir, "queries"), a.udp_limit)
-    parent = os.getppid()
-    for _ in range(20):
-        udp = DNSServer(zone, port=0, address="127.0.0.1", logger=Quiet())
-        port = udp.server.server_address[1]
-        try:
-            tcp = DNSServer(zone, port=port, address="127.0.0.1", tcp=True,
-                            logger=Quiet())
-            break
-        except OSError:
-            udp.server.server_close()
-    else:
-        sys.exit("dnsserver.py: no free port for UDP and TCP")
-    udp.start_thread()
-    tcp.start_thread()
-    tmp = os.path.join(a.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, os.path.join(a.dir, "port"))
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    udp.stop()
-    tcp.stop()
+    serve(zone, a.dir, "dnsserver.py")
 
 
 if __name__ == "__main__":
