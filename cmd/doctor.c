@@ -333,6 +333,45 @@ struct lasterr {
 	time_t	 newest;
 };
 
+struct uidcount {
+	uid_t	 uid;
+	size_t	 n;
+};
+
+/* queue_max_per_user: a user at the cap has new mail refused (exit 75,
+   cmd/plume.c over_user_cap()); root is never capped. */
+static void
+check_user_cap(struct doctor *d, const struct runtime *rt,
+    const struct uidcount *u, size_t nu)
+{
+	for (size_t i = 0; rt->max_per_user > 0 && i < nu; i++) {
+		struct passwd *pw;
+		char who[96];
+		size_t cap = (size_t)rt->max_per_user;
+
+		if (u[i].uid == 0 || u[i].n * 5 < cap * 4)
+			continue;
+		pw = getpwuid(u[i].uid);
+		snprintf(who, sizeof(who), "uid %lu%s%s%s",
+		    (unsigned long)u[i].uid, pw ? " (" : "",
+		    pw ? pw->pw_name : "", pw ? ")" : "");
+		if (u[i].n >= cap)
+			addf(d, PLUME_CHECK_FAIL, "queue", "fix what the last "
+			    "errors say, then plume queue flush; raise "
+			    "queue_max_per_user only if this user really sends "
+			    "that much", "%s has %zu messages waiting, "
+			    "queue_max_per_user (%lld) is reached: its new mail "
+			    "is refused (exit 75)", who, u[i].n,
+			    rt->max_per_user);
+		else
+			addf(d, PLUME_CHECK_WARN, "queue", "fix what the last "
+			    "errors say, then plume queue flush", "%s has %zu "
+			    "messages waiting, near queue_max_per_user (%lld): "
+			    "then its new mail is refused", who, u[i].n,
+			    rt->max_per_user);
+	}
+}
+
 static void
 check_queue(struct doctor *d, struct runtime *rt)
 {
@@ -340,6 +379,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 	char **ids = NULL, age[32], limit[32];
 	size_t n = 0, nerr = 0, unread = 0, overdue = 0;
 	struct lasterr *errs = NULL;
+	struct uidcount *uids = NULL;
+	size_t nuid = 0;
 	time_t now = time(NULL), oldest = 0;
 
 	if (stat(rt->queue_dir, &st) == -1) {
@@ -370,6 +411,14 @@ check_queue(struct doctor *d, struct runtime *rt)
 		n++;
 		if (oldest == 0 || m.arrival < oldest)
 			oldest = m.arrival;
+		for (j = 0; j < nuid && uids[j].uid != m.uid; j++)
+			;
+		if (j == nuid) {
+			uids = xreallocarray(uids, nuid + 1, sizeof(*uids));
+			uids[nuid].uid = m.uid;
+			uids[nuid++].n = 0;
+		}
+		uids[j].n++;
 		if (m.next_attempt != 0 && now - m.next_attempt >
 		    rt->max_backoff)
 			overdue++;
@@ -411,6 +460,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 			    "message%s, the oldest waiting for %s", n,
 			    n == 1 ? "" : "s", age);
 	}
+	check_user_cap(d, rt, uids, nuid);
+	free(uids);
 	if (overdue > 0)
 		addf(d, PLUME_CHECK_WARN, "queue", "schedule the queue runner: "
 		    "systemctl enable --now plume-queue.timer, or the cron.d "
@@ -487,6 +538,32 @@ check_pipeline(struct doctor *d, struct runtime *rt)
 	else
 		addf(d, PLUME_CHECK_OK, "pipeline", NULL, "%s", b.data);
 	buf_free(&b);
+}
+
+/*
+ * The policies' state (ABI 1.7 policy->probe(): the ratelimit plugin's
+ * keys at their limit).  runtime_probe() knows transports only; a
+ * policy's probe is for doctor alone, so it is called from here.
+ */
+static void
+check_policies(struct doctor *d, struct runtime *rt,
+    const char *const *params)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_policy_ops *o = in->plugin->desc.policy;
+		struct plume_probe p = { .inst = in, .params = params,
+		    .report = probe_report, .ctx = d };
+
+		if (!in->started || o == NULL ||
+		    !PLUME_OPS_HAS(o, struct plume_policy_ops, probe) ||
+		    o->probe == NULL)
+			continue;
+		d->nfail_inst = 0;
+		if (o->probe(in->state, &p) != PLUME_OK && d->nfail_inst == 0)
+			add(d, in->id, PLUME_CHECK_FAIL, "probe", "see the "
+			    "checks above", "this policy stops all mail");
+	}
 }
 
 /* ---- transports ---------------------------------------------------- */
@@ -625,8 +702,10 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		params[np++] = ports;
 	}
 	params[np] = NULL;
-	if (rc == 0 && rt.diags.nerrors == 0)
+	if (rc == 0 && rt.diags.nerrors == 0) {
+		check_policies(&d, &rt, params);
 		probe_all(&d, &rt, params);
+	}
 	runtime_free(&rt);
 	free(sender);
 

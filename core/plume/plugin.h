@@ -76,6 +76,8 @@
  *	                 for flush() in this process; a submission starts a
  *	                 queue run for an observer's flush only then (before
  *	                 1.6, after every submission).
+ *	2026-11-26  1.7  policy->probe(): a policy's state for "plume doctor"
+ *	                 (the ratelimit plugin: keys at their limit).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -92,7 +94,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		6
+#define PLUME_ABI_MINOR		7
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -448,6 +450,13 @@ struct plume_policy_ops {
 	   recipients still to deliver: at a queue run, those pending;
 	   never one a filter already failed (ABI 1.5). */
 	int (*check)(void *state, struct plume_msg *msg);
+
+	/* ABI 1.7 */
+	/* Optional.  For "plume doctor": reports the policy's state (for a
+	   rate limit, each key at its limit and when the next may go),
+	   each through host->probe_report().  Returns PLUME_OK unless the
+	   policy would stop all mail. */
+	int (*probe)(void *state, struct plume_probe *probe);
 };
 
 struct plume_observer_ops {
