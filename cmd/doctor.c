@@ -328,10 +328,24 @@ count_items(const char *queue_dir, const char *sub)
 }
 
 struct lasterr {
-	char	*text;
+	char	*text;			/* the words, as error_words() */
+	char	*full;			/* the first, with its recipient */
 	size_t	 n;
 	time_t	 newest;
 };
+
+/* A last error without its leading "<recipient>: ", so that one
+   relay's words for many recipients count as one cause. */
+static const char *
+error_words(const char *e)
+{
+	const char *gt;
+
+	if (e[0] == '<' && (gt = strchr(e, '>')) != NULL && gt[1] == ':' &&
+	    gt[2] == ' ' && gt[3] != '\0')
+		return gt + 3;
+	return e;
+}
 
 struct uidcount {
 	uid_t	 uid;
@@ -423,13 +437,16 @@ check_queue(struct doctor *d, struct runtime *rt)
 		    rt->max_backoff)
 			overdue++;
 		if (m.last_error != NULL) {
+			const char *e = error_words(m.last_error);
+
 			for (j = 0; j < nerr; j++)
-				if (strcmp(errs[j].text, m.last_error) == 0)
+				if (strcmp(errs[j].text, e) == 0)
 					break;
 			if (j == nerr) {
 				errs = xreallocarray(errs, nerr + 1,
 				    sizeof(*errs));
-				errs[nerr].text = xstrdup(m.last_error);
+				errs[nerr].text = xstrdup(e);
+				errs[nerr].full = xstrdup(m.last_error);
 				errs[nerr].n = 0;
 				errs[nerr].newest = 0;
 				nerr++;
@@ -469,7 +486,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 		    "queue_max_backoff (%s): no queue runner seems to run",
 		    overdue, overdue == 1 ? " is" : "s are", limit);
 	/* the envelopes keep the last error, whose words name the relay;
-	   newest first, the same words counted once */
+	   newest first, the same words (whatever the recipient) counted
+	   once */
 	for (size_t k = 0; k < nerr && k < 3; k++) {
 		size_t best = k;
 
@@ -484,10 +502,12 @@ check_queue(struct doctor *d, struct runtime *rt)
 		}
 		addf(d, PLUME_CHECK_INFO, "queue", NULL, "last error (%zu "
 		    "message%s): %s", errs[k].n, errs[k].n == 1 ? "" : "s",
-		    errs[k].text);
+		    errs[k].n == 1 ? errs[k].full : errs[k].text);
 	}
-	for (size_t j = 0; j < nerr; j++)
+	for (size_t j = 0; j < nerr; j++) {
 		free(errs[j].text);
+		free(errs[j].full);
+	}
 	free(errs);
 	if (unread > 0)
 		addf(d, PLUME_CHECK_WARN, "queue", "run plume doctor as root; "

@@ -626,8 +626,8 @@ step_mail(struct probe *pr, struct session *s)
 	}
 	if (s->r.code / 100 != 2) {
 		report(pr, PLUME_CHECK_FAIL, SENDER_REMEDY, "mail",
-		    "MAIL FROM:<%s> refused: %d %s", from, s->r.code,
-		    s->r.text);
+		    "MAIL FROM:<%s> refused: %d%s%s %s", from, s->r.code,
+		    s->r.enhanced[0] ? " " : "", s->r.enhanced, s->r.text);
 		return -1;
 	}
 	OK("mail", "MAIL FROM:<%s> accepted: %d %s", from, s->r.code,
@@ -641,8 +641,9 @@ step_mail(struct probe *pr, struct session *s)
 	}
 	if (s->r.code / 100 != 2 && refuses_sender(s, from)) {
 		report(pr, PLUME_CHECK_FAIL, SENDER_REMEDY, "mail",
-		    "RCPT TO:<%s> refused because of the sender <%s>: %d %s",
-		    to, from, s->r.code, s->r.text);
+		    "RCPT TO:<%s> refused because of the sender <%s>: %d%s%s "
+		    "%s", to, from, s->r.code, s->r.enhanced[0] ? " " : "",
+		    s->r.enhanced, s->r.text);
 		return -1;
 	}
 	if (s->r.code / 100 != 2) {
@@ -650,8 +651,8 @@ step_mail(struct probe *pr, struct session *s)
 		    "the address; a relay that refuses every outside "
 		    "recipient wants a login (user, password_file)" :
 		    "try again later; if it lasts, ask the relay's admin",
-		    "rcpt", "RCPT TO:<%s> refused: %d %s", to, s->r.code,
-		    s->r.text);
+		    "rcpt", "RCPT TO:<%s> refused: %d%s%s %s", to, s->r.code,
+		    s->r.enhanced[0] ? " " : "", s->r.enhanced, s->r.text);
 		return -1;
 	}
 	OK("rcpt", "RCPT TO:<%s> accepted: %d %s", to, s->r.code, s->r.text);
