@@ -6,7 +6,10 @@
 #				127.0.0.1:PORT trusting the test CA
 #   doctor ARGS...		run plume -C $CONF doctor ARGS: output in
 #				$WORK/doc (stderr in doc.err), exit in $RC,
-#				seconds taken in $DOC_SECS
+#				seconds taken in $DOC_SECS; with
+#				DOCTOR_SAVE=FILE in the environment, the
+#				config and output of every run are appended
+#				to FILE (how docs/troubleshooting.md got them)
 #   has REGEX			the output holds a line matching it
 #   show			the output, as TAP comments
 #   expect DESCRIPTION RC REGEX...  one TAP check: exit RC and every
@@ -26,6 +29,14 @@ doctor() {
 	"$PLUME" -C "$CONF" doctor "$@" > "$WORK/doc" 2> "$WORK/doc.err"
 	RC=$?
 	DOC_SECS=$(( $(date +%s) - _dt ))
+	if [ -n "${DOCTOR_SAVE:-}" ]; then
+		{
+			echo "==== plume doctor $* (exit $RC, ${DOC_SECS}s)"
+			grep -v '^\(hostname\|domain\|queue_dir\|plugin_dir\|syslog\) = ' "$CONF"
+			echo "----"
+			cat "$WORK/doc"
+		} >> "$DOCTOR_SAVE"
+	fi
 	set -e 2>/dev/null || true
 	set +e
 }
