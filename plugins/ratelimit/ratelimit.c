@@ -1227,8 +1227,8 @@ probe_key(const struct rl_live *l, void *arg)
 		return;
 	rp->full++;
 	human_wait(l->next_us, when, sizeof(when));
-	snprintf(remedy, sizeof(remedy), "%s; if this is the normal "
-	    "traffic, raise %s (or burst) in [%s]",
+	snprintf(remedy, sizeof(remedy), "%s; if this is normal traffic, "
+	    "raise %s (or burst) in [%s]",
 	    rp->rl->action == ACT_REJECT ? "until then submissions are "
 	    "refused (exit 75)" : "until then mail over it waits in the "
 	    "queue, and goes out by itself", l->rcpts ? "recipients" :

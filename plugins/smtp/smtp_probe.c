@@ -437,6 +437,10 @@ step_greet(struct probe *pr, struct session *s, const struct addrinfo *ai)
 			return -1;
 	}
 	if (smtp_read(s, shorter(sm->command_ms, PROBE_GREETING_MS)) == -1) {
+		char why[sizeof(s->err)];
+		bool silent = !s->c.eof && strstr(s->err, "timed out") != NULL;
+
+		snprintf(why, sizeof(why), "%s", s->err);
 		if (sm->tls != TLS_IMPLICIT && !s->c.eof &&
 		    strstr(s->err, "timed out") != NULL &&
 		    conn_tls(&s->c, &pr->tlso, h->monotonic_ms() +
@@ -451,8 +455,18 @@ step_greet(struct probe *pr, struct session *s, const struct addrinfo *ai)
 			    "starttls", sm->port, PROBE_GREETING_MS / 1000);
 			return -1;
 		}
-		report(pr, PLUME_CHECK_FAIL, "check host and port: is it an "
-		    "SMTP server?", "greeting", "no greeting: %s", s->err);
+		if (silent)
+			report(pr, PLUME_CHECK_FAIL, "the server takes the "
+			    "connection but says nothing: ask its admin (is it "
+			    "overloaded?); on this host, look for a firewall or "
+			    "antivirus that intercepts SMTP", "greeting",
+			    "no greeting in %d s, and no TLS handshake either",
+			    (int)(shorter(sm->command_ms, PROBE_GREETING_MS) /
+			    1000));
+		else
+			report(pr, PLUME_CHECK_FAIL, "check host and port: is "
+			    "it an SMTP server?", "greeting", "no greeting: %s",
+			    why);
 		return -1;
 	}
 	if (s->r.code != 220) {
