@@ -13,7 +13,9 @@
  *	error), the plugins load, files holding secrets (passwords, API
  *	keys, DKIM keys) and the spool are not open to others, the queue is
  *	healthy (deferred messages, the oldest, the last errors, failed/ and
- *	hold/), and the pipeline reaches a transport.  Then every transport
+ *	hold/, users at queue_max_per_user), the pipeline reaches a
+ *	transport, and each policy with a probe (ABI 1.7: the ratelimit
+ *	plugin's keys at their limit) reports its state.  Then every transport
  *	instance runs its plugin's probe() (struct plume_transport_ops), so
  *	an out-of-tree transport is diagnosed the same way; the options
  *	reach it through host->probe_param() ("from", "to", "send",
