@@ -171,8 +171,11 @@ expect "rate limit used up: a warning with the key and the time the next may go,
     '^·  ratelimit:out state: 1 live key of 1024, 1 at the limit' \
     '^✓  ratelimit:spare state: 1 live key of 1024, none at its limit'
 "$PLUME" -C "$CONF" ratelimit show > "$WORK/show" 2>&1
-grep -q '^  messages *user@example.test *tat +3599\.[0-9]* s, 0 now' "$WORK/show"
-ok $? "plume ratelimit show reads the same table (one key, TAT an hour on)"
+r=0
+grep -q '^  messages *user@example.test *tat +3[0-9][0-9][0-9]\.[0-9]* s, 0 now' "$WORK/show" &&
+    grep -q '^  1 live key of 1024' "$WORK/show" || r=1
+ok $r "plume ratelimit show reads the same table (one key, TAT about an hour on)"
+[ $r -eq 0 ] || sed 's/^/# /' "$WORK/show"
 
 # ---- HTTP APIs: webhook, proxy, SES credentials ------------------------------------
 cat > "$WORK/providers.json" <<JSON
@@ -300,8 +303,9 @@ doctor
 expect "587 filtered, 465 answers: the same remedy" 1 \
     '^✗  smtp tcp: connect to 127\.0\.0\.1\[127\.0\.0\.1\]:587: timed out; port 465 answers with implicit TLS' \
     '^   fix: set port = 465, tls = implicit$'
-[ "$DOC_SECS" -le 10 ]
-ok $? "587 filtered: reported within the probe's connect timeout (${DOC_SECS}s)"
+# two connect timeouts of 5 s: 587, then the other ports all at once
+[ "$DOC_SECS" -le 15 ]
+ok $? "587 filtered: reported within the probe's timeouts (${DOC_SECS}s, at most 15 s)"
 bh_stop
 postfix_stop
 
