@@ -252,6 +252,7 @@ blackhole() {
 	"$SMTP_PYTHON" - "$WORK/bh.ready" "$@" <<'PY' &
 import os, socket, sys, time
 ready, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+parent = os.getppid()   # gone with the test, even if killed
 keep = []
 for port in ports:
     ls = socket.socket()
@@ -269,7 +270,7 @@ for port in ports:
         keep.append(c)
 time.sleep(0.2)
 open(ready, "w").write("ready\n")
-while os.getppid() != 1:
+while os.getppid() == parent:
     time.sleep(0.5)
 PY
 	BH_PID=$!
@@ -349,6 +350,7 @@ blackhole 25 465 587 2525
 fault_start stall-greeting
 "$SMTP_PYTHON" - "$WORK/silent.port" <<'PY' &
 import os, socket, sys, time
+parent = os.getppid()
 ls = socket.socket()
 ls.bind(("127.0.0.1", 0))
 ls.listen(16)
@@ -356,7 +358,7 @@ open(sys.argv[1] + ".new", "w").write("%d\n" % ls.getsockname()[1])
 os.rename(sys.argv[1] + ".new", sys.argv[1])
 conns = []
 ls.settimeout(0.5)
-while os.getppid() != 1:
+while os.getppid() == parent:
     try:
         conns.append(ls.accept()[0])
     except socket.timeout:
