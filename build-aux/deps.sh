@@ -8,7 +8,11 @@
 # Run as root.  Test packages:
 #   python3            JSON checks; the SMTP test servers run /usr/bin/python3
 #   time               /usr/bin/time for memory figures
-#   util-linux         setpriv, to run plume as an unprivileged caller
+#   util-linux         setpriv, to run plume as an unprivileged caller;
+#                      unshare, for private network namespaces
+#   iproute2           ip, to bring up lo in a private network namespace
+#                      (tests/integration/doctor-scenarios.sh: the usual
+#                      ports 25/465/587 without touching a local MTA)
 #   postfix            a real MTA the SMTP transport tests start privately on
 #                      loopback (tests/integration/smtp-lib.sh).  Installed
 #                      with debconf "No configuration": no /etc/postfix/main.cf,
@@ -55,7 +59,7 @@ set -eu
 BUILD="gcc make autoconf automake libtool libltdl-dev pkg-config
 libssl-dev libsasl2-dev libsasl2-modules libcmocka-dev libc-ares-dev
 libcurl4-openssl-dev libjansson-dev libgmime-3.0-dev libhiredis-dev"
-TEST="python3 time util-linux postfix sasl2-bin libsasl2-modules
+TEST="python3 time util-linux iproute2 postfix sasl2-bin libsasl2-modules
 python3-aiosmtpd openssl ca-certificates python3-dkim opendkim
 python3-dnslib php-cli php-mbstring php-symfony-mailer s-nail
 libemail-sender-perl libemail-mime-perl nodejs node-nodemailer ruby-mail

@@ -13,7 +13,9 @@
  *	error), the plugins load, files holding secrets (passwords, API
  *	keys, DKIM keys) and the spool are not open to others, the queue is
  *	healthy (deferred messages, the oldest, the last errors, failed/ and
- *	hold/), and the pipeline reaches a transport.  Then every transport
+ *	hold/, users at queue_max_per_user), the pipeline reaches a
+ *	transport, and each policy with a probe (ABI 1.9: the ratelimit
+ *	plugin's keys at their limit) reports its state.  Then every transport
  *	instance runs its plugin's probe() (struct plume_transport_ops), so
  *	an out-of-tree transport is diagnosed the same way; the options
  *	reach it through host->probe_param() ("from", "to", "send",
@@ -43,6 +45,7 @@
 
 #include <errno.h>
 #include <langinfo.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <locale.h>
 #include <stdio.h>
@@ -344,10 +347,63 @@ count_items(const char *queue_dir, const char *sub)
 }
 
 struct lasterr {
-	char	*text;
+	char	*text;			/* the words, as error_words() */
+	char	*full;			/* the first, with its recipient */
 	size_t	 n;
 	time_t	 newest;
 };
+
+/* A last error without its leading "<recipient>: ", so that one
+   relay's words for many recipients count as one cause. */
+static const char *
+error_words(const char *e)
+{
+	const char *gt;
+
+	if (e[0] == '<' && (gt = strchr(e, '>')) != NULL && gt[1] == ':' &&
+	    gt[2] == ' ' && gt[3] != '\0')
+		return gt + 3;
+	return e;
+}
+
+struct uidcount {
+	uid_t	 uid;
+	size_t	 n;
+};
+
+/* queue_max_per_user: a user at the cap has new mail refused (exit 75,
+   cmd/plume.c over_user_cap()); root is never capped. */
+static void
+check_user_cap(struct doctor *d, const struct runtime *rt,
+    const struct uidcount *u, size_t nu)
+{
+	for (size_t i = 0; rt->max_per_user > 0 && i < nu; i++) {
+		struct passwd *pw;
+		char who[96];
+		size_t cap = (size_t)rt->max_per_user;
+
+		if (u[i].uid == 0 || u[i].n * 5 < cap * 4)
+			continue;
+		pw = getpwuid(u[i].uid);
+		snprintf(who, sizeof(who), "uid %lu%s%s%s",
+		    (unsigned long)u[i].uid, pw ? " (" : "",
+		    pw ? pw->pw_name : "", pw ? ")" : "");
+		if (u[i].n >= cap)
+			addf(d, PLUME_CHECK_FAIL, "queue", "fix what the last "
+			    "errors say, then plume queue flush; raise "
+			    "queue_max_per_user only if this user really sends "
+			    "that much", "%s has %zu messages waiting, "
+			    "queue_max_per_user (%lld) is reached: its new mail "
+			    "is refused (exit 75)", who, u[i].n,
+			    rt->max_per_user);
+		else
+			addf(d, PLUME_CHECK_WARN, "queue", "fix what the last "
+			    "errors say, then plume queue flush", "%s has %zu "
+			    "messages waiting, near queue_max_per_user (%lld): "
+			    "then its new mail is refused", who, u[i].n,
+			    rt->max_per_user);
+	}
+}
 
 static void
 check_queue(struct doctor *d, struct runtime *rt)
@@ -356,6 +412,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 	char **ids = NULL, age[32], limit[32];
 	size_t n = 0, nerr = 0, unread = 0, overdue = 0;
 	struct lasterr *errs = NULL;
+	struct uidcount *uids = NULL;
+	size_t nuid = 0;
 	time_t now = time(NULL), oldest = 0;
 
 	if (stat(rt->queue_dir, &st) == -1) {
@@ -386,17 +444,28 @@ check_queue(struct doctor *d, struct runtime *rt)
 		n++;
 		if (oldest == 0 || m.arrival < oldest)
 			oldest = m.arrival;
+		for (j = 0; j < nuid && uids[j].uid != m.uid; j++)
+			;
+		if (j == nuid) {
+			uids = xreallocarray(uids, nuid + 1, sizeof(*uids));
+			uids[nuid].uid = m.uid;
+			uids[nuid++].n = 0;
+		}
+		uids[j].n++;
 		if (m.next_attempt != 0 && now - m.next_attempt >
 		    rt->max_backoff)
 			overdue++;
 		if (m.last_error != NULL) {
+			const char *e = error_words(m.last_error);
+
 			for (j = 0; j < nerr; j++)
-				if (strcmp(errs[j].text, m.last_error) == 0)
+				if (strcmp(errs[j].text, e) == 0)
 					break;
 			if (j == nerr) {
 				errs = xreallocarray(errs, nerr + 1,
 				    sizeof(*errs));
-				errs[nerr].text = xstrdup(m.last_error);
+				errs[nerr].text = xstrdup(e);
+				errs[nerr].full = xstrdup(m.last_error);
 				errs[nerr].n = 0;
 				errs[nerr].newest = 0;
 				nerr++;
@@ -427,6 +496,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 			    "message%s, the oldest waiting for %s", n,
 			    n == 1 ? "" : "s", age);
 	}
+	check_user_cap(d, rt, uids, nuid);
+	free(uids);
 	if (overdue > 0)
 		addf(d, PLUME_CHECK_WARN, "queue", "schedule the queue runner: "
 		    "systemctl enable --now plume-queue.timer, or the cron.d "
@@ -434,7 +505,8 @@ check_queue(struct doctor *d, struct runtime *rt)
 		    "queue_max_backoff (%s): no queue runner seems to run",
 		    overdue, overdue == 1 ? " is" : "s are", limit);
 	/* the envelopes keep the last error, whose words name the relay;
-	   newest first, the same words counted once */
+	   newest first, the same words (whatever the recipient) counted
+	   once */
 	for (size_t k = 0; k < nerr && k < 3; k++) {
 		size_t best = k;
 
@@ -449,10 +521,12 @@ check_queue(struct doctor *d, struct runtime *rt)
 		}
 		addf(d, PLUME_CHECK_INFO, "queue", NULL, "last error (%zu "
 		    "message%s): %s", errs[k].n, errs[k].n == 1 ? "" : "s",
-		    errs[k].text);
+		    errs[k].n == 1 ? errs[k].full : errs[k].text);
 	}
-	for (size_t j = 0; j < nerr; j++)
+	for (size_t j = 0; j < nerr; j++) {
 		free(errs[j].text);
+		free(errs[j].full);
+	}
 	free(errs);
 	if (unread > 0)
 		addf(d, PLUME_CHECK_WARN, "queue", "run plume doctor as root; "
@@ -507,6 +581,32 @@ check_pipeline(struct doctor *d, struct runtime *rt)
 	else
 		addf(d, PLUME_CHECK_OK, "pipeline", NULL, "%s", b.data);
 	buf_free(&b);
+}
+
+/*
+ * The policies' state (ABI 1.9 policy->probe(): the ratelimit plugin's
+ * keys at their limit).  runtime_probe() knows transports only; a
+ * policy's probe is for doctor alone, so it is called from here.
+ */
+static void
+check_policies(struct doctor *d, struct runtime *rt,
+    const char *const *params)
+{
+	for (size_t i = 0; i < rt->ninsts; i++) {
+		struct plume_inst *in = rt->insts[i];
+		const struct plume_policy_ops *o = in->plugin->desc.policy;
+		struct plume_probe p = { .inst = in, .params = params,
+		    .report = probe_report, .ctx = d };
+
+		if (!in->started || o == NULL ||
+		    !PLUME_OPS_HAS(o, struct plume_policy_ops, probe) ||
+		    o->probe == NULL)
+			continue;
+		d->nfail_inst = 0;
+		if (o->probe(in->state, &p) != PLUME_OK && d->nfail_inst == 0)
+			add(d, in->id, PLUME_CHECK_FAIL, "probe", "see the "
+			    "checks above", "this policy stops all mail");
+	}
 }
 
 /* ---- transports ---------------------------------------------------- */
@@ -716,6 +816,7 @@ doctor_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	}
 	params[np] = NULL;
 	if (rc == 0 && rt.diags.nerrors == 0) {
+		check_policies(&d, &rt, params);
 		probe_all(&d, &rt, params);
 		probe_domain(&d, &rt, params);
 	}

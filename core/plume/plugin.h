@@ -88,6 +88,8 @@
  *	                 domain plugin's sender-domain DNS checks);
  *	                 host->probe_fact(): a probe tells the checks that
  *	                 follow a fact (the relay it uses, a DKIM d=).
+ *	2026-11-26  1.9  policy->probe(): a policy's state for "plume doctor"
+ *	                 (the ratelimit plugin: keys at their limit).
  */
 
 #ifndef PLUME_PLUGIN_H
@@ -104,7 +106,7 @@ extern "C" {
 #endif
 
 #define PLUME_ABI_MAJOR		1
-#define PLUME_ABI_MINOR		8
+#define PLUME_ABI_MINOR		9
 #define PLUME_ABI_VERSION	((PLUME_ABI_MAJOR << 16) | PLUME_ABI_MINOR)
 #define PLUME_ABI_GET_MAJOR(v)	((uint32_t)(v) >> 16)
 #define PLUME_ABI_GET_MINOR(v)	((uint32_t)(v) & 0xffff)
@@ -494,6 +496,13 @@ struct plume_policy_ops {
 	   would apply to msg, without counting anything. */
 	int (*explain)(void *state, struct plume_msg *msg, char *buf,
 	    size_t len);
+
+	/* ABI 1.9 */
+	/* Optional.  For "plume doctor": reports the policy's state (for a
+	   rate limit, each key at its limit and when the next may go),
+	   each through host->probe_report().  Returns PLUME_OK unless the
+	   policy would stop all mail. */
+	int (*probe)(void *state, struct plume_probe *probe);
 };
 
 struct plume_observer_ops {

@@ -15,8 +15,11 @@
  *	  GET /server; the webhook HEAD on its URL), through the proxy when
  *	  one is set, with the certificate verified as for mail; reports
  *	  the address connected to and the connect and TLS times;
+ *	  A proxy that cannot be reached is reported as such (check
+ *	  "proxy"), not as the API;
  *	- credentials: the answer: 2xx accepted, 401/403 refused (with the
- *	  provider's words), 404 for Mailgun an unknown domain.  The
+ *	  provider's words; for SES the remedy names the key id and where
+ *	  the secret came from), 404 for Mailgun an unknown domain.  The
  *	  webhook's answer to HEAD proves reachability only.
  * DIAGNOSTICS
  *	Only through host->probe_report().
@@ -127,10 +130,24 @@ step_request(struct http *hp, struct plume_probe *p, CURL *curl,
 		const char *check = "https", *fix = "check base_url and that "
 		    "this host may reach it (outgoing port 443; set proxy "
 		    "behind a firewall)";
+		char pfix[300];
 
 		switch (r.curl_code) {
 		case CURLE_COULDNT_RESOLVE_PROXY:
+			check = "proxy";
 			fix = "correct proxy (its host name does not resolve)";
+			break;
+		case CURLE_COULDNT_CONNECT:
+			/* through a proxy, a target that cannot be reached
+			   is the proxy's answer to CONNECT, another error:
+			   this one is the proxy itself */
+			if (hp->opts.proxy == NULL)
+				break;
+			check = "proxy";
+			snprintf(pfix, sizeof(pfix), "the proxy %s does not "
+			    "answer: correct proxy (host and port), or start "
+			    "it", hp->opts.proxy);
+			fix = pfix;
 			break;
 		case CURLE_COULDNT_RESOLVE_HOST:
 			check = "dns";
@@ -151,13 +168,10 @@ step_request(struct http *hp, struct plume_probe *p, CURL *curl,
 		default:
 			break;
 		}
-		report(hp, p, PLUME_CHECK_FAIL, check, fix, "%s %s: %s%s%s",
+		report(hp, p, PLUME_CHECK_FAIL, check, fix, "%s %s: %s%s%s%s",
 		    c.req.method, c.url, r.curl_error, hp->opts.proxy ?
 		    " (through the proxy " : "", hp->opts.proxy ?
-		    hp->opts.proxy : "");
-		if (hp->opts.proxy != NULL)
-			report(hp, p, PLUME_CHECK_INFO, "proxy", NULL, "%s",
-			    hp->opts.proxy);
+		    hp->opts.proxy : "", hp->opts.proxy ? ")" : "");
 		http_call_free(&c);
 		http_resp_reset(&r);
 		return PLUME_TEMPFAIL;
@@ -176,10 +190,25 @@ step_request(struct http *hp, struct plume_probe *p, CURL *curl,
 	} else if (r.status >= 200 && r.status < 300)
 		report(hp, p, PLUME_CHECK_OK, "credentials", NULL, "accepted: "
 		    "GET %s answered %ld", c.url, r.status);
-	else if (r.status == 401 || r.status == 403) {
+	else if ((r.status == 401 || r.status == 403) &&
+	    hp->provider == HTTP_SES) {
+		/* SigV4: a wrong secret is SignatureDoesNotMatch, an
+		   unknown key id UnrecognizedClientException; both 403 */
+		snprintf(remedy, sizeof(remedy), "check aws_access_key_id "
+		    "(%s) and the secret access key in %s: they must be one "
+		    "pair of an IAM user allowed to use SES in region %s",
+		    keys->aws_id != NULL ? keys->aws_id : "not set",
+		    hp->api_key_file ? hp->api_key_file :
+		    hp->api_key_command ? "api_key_command's output" :
+		    "AWS_SECRET_ACCESS_KEY or the AWS credentials file",
+		    hp->region != NULL ? hp->region : "(default)");
+		report(hp, p, PLUME_CHECK_FAIL, "credentials", remedy,
+		    "refused: GET %s answered %ld: %s", c.url, r.status,
+		    snippet(&r, words, sizeof(words)));
+		rc = PLUME_TEMPFAIL;
+	} else if (r.status == 401 || r.status == 403) {
 		snprintf(remedy, sizeof(remedy), "check the key in %s: it must "
-		    "be a %s key of this account%s", hp->provider ==
-		    HTTP_SES ? "the AWS credentials" : hp->api_key_file ?
+		    "be a %s key of this account%s", hp->api_key_file ?
 		    hp->api_key_file : "api_key_command's output", name,
 		    hp->provider == HTTP_MAILGUN || hp->provider ==
 		    HTTP_SPARKPOST ? " (EU accounts need region = eu)" : "");

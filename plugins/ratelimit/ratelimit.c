@@ -55,6 +55,11 @@
  *	per pass, atomic across hosts), falling back to the local file with
  *	a warning when Redis cannot answer.
  *
+ *	plume doctor (policy->probe(), ABI 1.9) reports each instance's
+ *	limits and a warning for each key at its limit with the time the
+ *	next may go; "plume ratelimit show" lists every live key.  Both read
+ *	the table the same way (rl_walk(), a shared lock, nothing changed).
+ *
  *	Time is host->now() (seconds), refined to microseconds with
  *	CLOCK_REALTIME when both agree on the second, so a faked clock
  *	(libfaketime) drives the limits.
@@ -1096,6 +1101,73 @@ passed:
 	return PLUME_OK;
 }
 
+/* One live key of an instance's table, as "show" and probe() tell it. */
+struct rl_live {
+	bool	 rcpts;		/* the recipients limit, else messages */
+	const char *key;	/* the scope's value; "" for scope = global */
+	int64_t	 tat_us;	/* its TAT, less now */
+	uint64_t avail;		/* what may go at once */
+	int64_t	 next_us;	/* until the next may go (0: now) */
+};
+
+/* "messages 100/hour, recipients 500/day, scope sender, action defer" */
+static void
+rl_summary(const struct rl *rl, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s%s, scope %s, action %s",
+	    rl->msgs.on ? "messages " : "", rl->msgs.on ? rl->msgs.text : "",
+	    rl->msgs.on && rl->rcpts.on ? ", " : "",
+	    rl->rcpts.on ? "recipients " : "",
+	    rl->rcpts.on ? rl->rcpts.text : "",
+	    rl->msgs.on || rl->rcpts.on ? "" : "-", scope_names[rl->scope],
+	    action_names[rl->action]);
+}
+
+/*
+ * Reads the local table under a shared lock and calls fn for each live
+ * key.  Returns the number of live keys, or -1 with errno (ENOENT: no
+ * state yet); the table's size in nslots_r.
+ */
+static int
+rl_walk(struct rl *rl, int64_t now, void (*fn)(const struct rl_live *,
+    void *), void *arg, uint32_t *nslots_r)
+{
+	int live = 0;
+
+	if (rl_open(rl, false, now) == -1)
+		return -1;
+	for (uint32_t i = 0; i < rl->nslots; i++) {
+		const struct rl_slot *s = &rl->slots[i];
+		const struct gcra_limit *g;
+		struct rl_live l;
+
+		if (s->hash == 0 || s->tat_us <= now)
+			continue;
+		g = s->key[0] == 'm' && rl->msgs.on ? &rl->msgs.g :
+		    rl->rcpts.on ? &rl->rcpts.g : &rl->msgs.g;
+		l.rcpts = s->key[0] != 'm';
+		l.key = s->key + 2;
+		l.tat_us = s->tat_us - now;
+		l.avail = gcra_available(g, s->tat_us, now);
+		l.next_us = gcra_next(g, s->tat_us, now) - now;
+		live++;
+		fn(&l, arg);
+	}
+	*nslots_r = rl->nslots;
+	rl_close(rl);
+	return live;
+}
+
+static void
+show_key(const struct rl_live *l, void *arg)
+{
+	(void)arg;
+	printf("  %-10s %-32s tat %+.3f s, %llu now, next in %.3f s\n",
+	    l->rcpts ? "recipients" : "messages", l->key,
+	    (double)l->tat_us / 1e6, (unsigned long long)l->avail,
+	    (double)l->next_us / 1e6);
+}
+
 /*
  * plume ratelimit show: every instance's live keys, what each may still
  * send at once, and when the next one may go.
@@ -1115,9 +1187,10 @@ rl_cmd_show(const struct plume_host *h, struct plume_inst *in, int argc,
 	    h->inst_next(in) : NULL) {
 		void *st;
 		const char *err = NULL;
+		char sum[300];
 		struct rl *rl;
-		int64_t now;
-		size_t live = 0;
+		uint32_t nslots = 0;
+		int live;
 
 		if (rl_init(h, in, &st, &err) == -1) {
 			printf("%s: %s\n", h->instance_id(in), err);
@@ -1125,58 +1198,128 @@ rl_cmd_show(const struct plume_host *h, struct plume_inst *in, int argc,
 			continue;
 		}
 		rl = st;
-		now = rl_now_us(rl);
-		printf("%s: %s%s%s%s%s%s, scope %s, action %s\n",
-		    h->instance_id(in), rl->msgs.on ? "messages " : "",
-		    rl->msgs.on ? rl->msgs.text : "",
-		    rl->msgs.on && rl->rcpts.on ? ", " : "",
-		    rl->rcpts.on ? "recipients " : "",
-		    rl->rcpts.on ? rl->rcpts.text : "",
-		    rl->msgs.on || rl->rcpts.on ? "" : "-",
-		    scope_names[rl->scope], action_names[rl->action]);
+		rl_summary(rl, sum, sizeof(sum));
+		printf("%s: %s\n", h->instance_id(in), sum);
 		if (rl->redis_addr != NULL)
 			printf("  backend redis %s (keys plume:ratelimit:%s:*); "
 			    "the local table below is the fall-back\n",
 			    rl->redis_addr, *h->instance_name(in) != '\0' ?
 			    h->instance_name(in) : "default");
-		if (rl_open(rl, false, now) == -1) {
+		if ((live = rl_walk(rl, rl_now_us(rl), show_key, NULL,
+		    &nslots)) == -1) {
 			if (errno != ENOENT) {
 				printf("  %s: %s\n", rl->path ? rl->path :
 				    "state file", strerror(errno));
 				rc = 74;
 			} else
 				printf("  no state yet\n");
-			rl_shutdown(rl);
-			continue;
-		}
-		for (uint32_t i = 0; i < rl->nslots; i++) {
-			const struct rl_slot *s = &rl->slots[i];
-			const struct gcra_limit *g;
-
-			if (s->hash == 0 || s->tat_us <= now)
-				continue;
-			g = s->key[0] == 'm' && rl->msgs.on ? &rl->msgs.g :
-			    rl->rcpts.on ? &rl->rcpts.g : &rl->msgs.g;
-			live++;
-			printf("  %-10s %-32s tat %+.3f s, %llu now, next in "
-			    "%.3f s\n", s->key[0] == 'm' ? "messages" :
-			    "recipients", s->key + 2, (double)(s->tat_us - now) / 1e6,
-			    (unsigned long long)gcra_available(g, s->tat_us,
-			    now), (double)(gcra_next(g, s->tat_us, now) - now) /
-			    1e6);
-		}
-		printf("  %zu live key%s of %u\n", live, live == 1 ? "" : "s",
-		    rl->nslots);
-		rl_close(rl);
+		} else
+			printf("  %d live key%s of %u\n", live, live == 1 ?
+			    "" : "s", nslots);
 		rl_shutdown(rl);
 	}
 	return rc;
+}
+
+/* probe(): what each key at its limit is reported as. */
+struct rl_probe {
+	struct rl *rl;
+	struct plume_probe *p;
+	size_t	 full;
+};
+
+static void
+human_wait(int64_t us, char *buf, size_t len)
+{
+	int64_t s = (us + 999999) / 1000000;
+
+	if (s < 120)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm", (long long)((s + 59) / 60));
+	else
+		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+}
+
+static void
+probe_key(const struct rl_live *l, void *arg)
+{
+	struct rl_probe *rp = arg;
+	const struct plume_host *h = rp->rl->host;
+	char when[32], remedy[400];
+
+	if (l->avail > 0)
+		return;
+	rp->full++;
+	human_wait(l->next_us, when, sizeof(when));
+	snprintf(remedy, sizeof(remedy), "%s; if this is normal traffic, "
+	    "raise %s (or burst) in [%s]",
+	    rp->rl->action == ACT_REJECT ? "until then submissions are "
+	    "refused (exit 75)" : "until then mail over it waits in the "
+	    "queue, and goes out by itself", l->rcpts ? "recipients" :
+	    "messages", h->instance_id(rp->rl->inst));
+	h->probe_report(rp->p, PLUME_CHECK_WARN, "limit", remedy, "%s %s "
+	    "reached%s%s: the next may go in %s", l->rcpts ? "recipients" :
+	    "messages", l->rcpts ? rp->rl->rcpts.text : rp->rl->msgs.text,
+	    *l->key != '\0' ? " for " : "", l->key, when);
+}
+
+/*
+ * plume doctor: the instance's limits and the state of its table; a
+ * warning for each key at its limit, saying when the next may go.
+ */
+static int
+rl_probe(void *state, struct plume_probe *p)
+{
+	struct rl *rl = state;
+	const struct plume_host *h = rl->host;
+	struct rl_probe rp = { .rl = rl, .p = p };
+	char sum[300];
+	uint32_t nslots = 0;
+	int live;
+
+	rl_summary(rl, sum, sizeof(sum));
+	if (rl->redis_addr != NULL)
+		h->probe_report(p, PLUME_CHECK_INFO, "limits", NULL, "%s; "
+		    "backend redis %s (the local table below is only the "
+		    "fall-back)", sum, rl->redis_addr);
+	else
+		h->probe_report(p, PLUME_CHECK_INFO, "limits", NULL, "%s",
+		    sum);
+	if ((live = rl_walk(rl, rl_now_us(rl), probe_key, &rp,
+	    &nslots)) == -1) {
+		if (errno == ENOENT)
+			h->probe_report(p, PLUME_CHECK_OK, "state", NULL,
+			    "nothing counted yet");
+		else
+			h->probe_report(p, PLUME_CHECK_WARN, "state", "run "
+			    "plume doctor as the user plume delivers as; "
+			    "while the table cannot be read, mail is deferred, "
+			    "never sent over the limit", "%s: %s", rl->path ?
+			    rl->path : "state file", strerror(errno));
+		return PLUME_OK;
+	}
+	if (rp.full == 0)
+		h->probe_report(p, PLUME_CHECK_OK, "state", NULL, "%d live "
+		    "key%s of %u, none at its limit", live, live == 1 ? "" :
+		    "s", nslots);
+	else
+		h->probe_report(p, PLUME_CHECK_INFO, "state", NULL, "%d live "
+		    "key%s of %u, %zu at the limit", live, live == 1 ? "" :
+		    "s", nslots, rp.full);
+	if ((uint32_t)live >= nslots)
+		h->probe_report(p, PLUME_CHECK_WARN, "state", "raise max_keys "
+		    "in the section", "the table is full (%u keys): keys "
+		    "closest to expiry are being reused", nslots);
+	return PLUME_OK;
 }
 
 static const struct plume_policy_ops rl_policy_ops = {
 	.struct_size = sizeof(struct plume_policy_ops),
 	.check = rl_check,
 	.explain = rl_explain,
+	.probe = rl_probe,
 };
 
 static const struct plume_command rl_commands[] = {

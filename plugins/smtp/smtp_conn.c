@@ -551,6 +551,42 @@ name_of(X509_NAME *n, char *buf, size_t len)
 	BIO_free(b);
 }
 
+/* The DNS names and IP addresses a certificate is for (what host name
+   verification compares host = with), for the remedy when it fails. */
+static void
+alt_names(X509 *cert, char *buf, size_t len)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name,
+	    NULL, NULL);
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) &&
+	    k < len; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char ip[INET6_ADDRSTRLEN] = "";
+		const unsigned char *d;
+		int n;
+
+		if (g->type == GEN_DNS) {
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			n = ASN1_STRING_length(g->d.dNSName);
+			k += (size_t)snprintf(buf + k, len - k, "%s%.*s",
+			    k ? ", " : "", n, (const char *)d);
+		} else if (g->type == GEN_IPADD) {
+			d = ASN1_STRING_get0_data(g->d.iPAddress);
+			n = ASN1_STRING_length(g->d.iPAddress);
+			if (n == 4 || n == 16)
+				inet_ntop(n == 4 ? AF_INET : AF_INET6, d, ip,
+				    sizeof(ip));
+			if (ip[0] != '\0')
+				k += (size_t)snprintf(buf + k, len - k, "%s%s",
+				    k ? ", " : "", ip);
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
 int
 conn_tls_info(struct smtp_conn *c, const struct smtp_tls_opts *o,
     struct conn_tls_info *t)
@@ -571,6 +607,7 @@ conn_tls_info(struct smtp_conn *c, const struct smtp_tls_opts *o,
 	}
 	name_of(X509_get_subject_name(cert), t->subject, sizeof(t->subject));
 	name_of(X509_get_issuer_name(cert), t->issuer, sizeof(t->issuer));
+	alt_names(cert, t->names, sizeof(t->names));
 	if ((na = X509_get0_notAfter(cert)) != NULL &&
 	    ASN1_TIME_to_tm(na, &tm) == 1)
 		t->not_after = timegm(&tm);

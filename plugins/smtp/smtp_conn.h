@@ -28,6 +28,8 @@ struct smtp_tls_opts {
 struct conn_tls_info {
 	char	 subject[256];
 	char	 issuer[256];
+	char	 names[512];		/* subjectAltName DNS and IP names,
+					   ", " between them; "" for none */
 	time_t	 not_after;		/* 0: unknown */
 	char	 fingerprint[65];	/* SHA-256, lower-case hex */
 	bool	 pinned;		/* judged by tls_fingerprint */

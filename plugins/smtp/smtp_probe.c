@@ -9,11 +9,12 @@
  *	what to change:
  *	- dns: the relay's addresses;
  *	- tcp: a connection to each address, timed; when none answers on
- *	  the configured port, the usual ports (25, 465, 587, 2525, or the
- *	  "probe_ports" parameter) are tried with short timeouts and each
- *	  is classed: closed, filtered (silent), plain SMTP (with or without
- *	  STARTTLS), implicit TLS, or something else; the remedy names the
- *	  first that would work ("set port = 465, tls = implicit");
+ *	  the configured port, the usual ports (465, 587, 2525, 25, in that
+ *	  order of preference, or the "probe_ports" parameter's list) are
+ *	  tried with short timeouts and each is classed: closed, filtered
+ *	  (silent), plain SMTP (with or without STARTTLS), implicit TLS, or
+ *	  something else; the remedy names the first that would work ("set
+ *	  port = 465, tls = implicit");
  *	- greeting: with tls = starttls or none, a server that stays silent
  *	  but completes a TLS handshake is the implicit-TLS port; with tls =
  *	  implicit, a failed handshake on a port that greets in plain text
@@ -28,14 +29,20 @@
  *	  real login with the configured credentials (the server's words
  *	  when it refuses);
  *	- mail: MAIL FROM with the "from" parameter; rcpt: with "to", RCPT
- *	  TO, then RSET; send: with "send", a short test message whose
+ *	  TO, then RSET.  Most servers (Postfix's smtpd_delay_reject, the
+ *	  default) refuse a sender only at RCPT: a refusal there that names
+ *	  the sender ("Sender address rejected", X.7.1 with the sender in
+ *	  the text, X.1.7 or X.1.8) gets the sender's remedy, not the
+ *	  recipient's; send: with "send", a short test message whose
  *	  Message-ID is reported.
  *	Credentials are never sent over a connection whose certificate a
  *	delivery would refuse, nor in clear unless allow_plaintext_auth.
  *
  *	Timeouts are short (PROBE_CONNECT_MS, PROBE_GREETING_MS per step,
- *	never more than the configured ones), so a silent network costs
- *	seconds, not minutes.
+ *	never more than the configured ones), and the other ports are
+ *	connected to all at once (scan_ports()), so a silent network costs
+ *	two connect timeouts (the configured port, then the others), not
+ *	one per port.
  * DIAGNOSTICS
  *	Only through host->probe_report().  Returns PLUME_OK when a
  *	delivery would get through, PLUME_TEMPFAIL otherwise.
@@ -43,19 +50,24 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "smtp.h"
 
 #define PROBE_CONNECT_MS	5000
 #define PROBE_GREETING_MS	5000
 #define PROBE_COMMAND_MS	15000
-#define PROBE_PORTS		"25,465,587,2525"
+/* in order of preference: the remedy names the first that works, and
+   port 25 (for servers, blocked by many networks) comes last */
+#define PROBE_PORTS		"465,587,2525,25"
 #define CERT_WARN_DAYS		14
 
 struct probe {
@@ -205,6 +217,78 @@ parse_ports(const char *list, int *ports, size_t *n, size_t max)
 	}
 }
 
+/*
+ * Connects to every port at once, without blocking, so that a network
+ * where all of them are filtered costs one connect timeout, not one per
+ * port.  Each port comes back closed, filtered, or PORT_OTHER: open,
+ * for classify() to tell what speaks there.
+ */
+static void
+scan_ports(struct probe *pr, const struct addrinfo *ai, const int *ports,
+    size_t n, enum port_kind *kind)
+{
+	struct pollfd pfd[16];
+	int64_t deadline = pr->h->monotonic_ms() + shorter(pr->sm->connect_ms,
+	    PROBE_CONNECT_MS), left;
+	size_t pending = 0;
+
+	for (size_t i = 0; i < n && i < 16; i++) {
+		struct sockaddr_storage ss;
+		int fd;
+
+		kind[i] = PORT_FILTERED;
+		pfd[i].fd = -1;
+		pfd[i].events = POLLOUT;
+		if (ai->ai_addrlen > sizeof(ss))
+			continue;
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+			    htons((uint16_t)ports[i]);
+		else
+			((struct sockaddr_in *)&ss)->sin_port =
+			    htons((uint16_t)ports[i]);
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			continue;
+		if (connect(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0)
+			kind[i] = PORT_OTHER;
+		else if (errno == EINPROGRESS) {
+			pfd[i].fd = fd;
+			pending++;
+			continue;
+		} else if (errno == ECONNREFUSED)
+			kind[i] = PORT_CLOSED;
+		close(fd);
+	}
+	while (pending > 0 && (left = deadline - pr->h->monotonic_ms()) > 0) {
+		if (poll(pfd, n, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			int e = 0;
+			socklen_t elen = sizeof(e);
+
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			if (getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &e,
+			    &elen) == -1)
+				e = errno;
+			kind[i] = e == 0 ? PORT_OTHER : e == ECONNREFUSED ?
+			    PORT_CLOSED : PORT_FILTERED;
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			pending--;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (pfd[i].fd != -1)
+			close(pfd[i].fd);
+}
+
 /* Nothing answered on the configured port: what does, nearby? */
 static void
 try_other_ports(struct probe *pr, const struct addrinfo *ai,
@@ -212,17 +296,21 @@ try_other_ports(struct probe *pr, const struct addrinfo *ai,
 {
 	const char *list = pr->h->probe_param(pr->p, PLUME_PROBE_PORTS);
 	char text[1500], remedy[300] = "";
-	int ports[16];
-	size_t n, k = 0;
+	int all[16], ports[16];
+	enum port_kind kinds[16];
+	size_t nall, n = 0, k = 0;
 
-	parse_ports(list != NULL ? list : PROBE_PORTS, ports, &n, 16);
+	parse_ports(list != NULL ? list : PROBE_PORTS, all, &nall, 16);
+	for (size_t i = 0; i < nall; i++)
+		if (all[i] != pr->sm->port)
+			ports[n++] = all[i];
+	scan_ports(pr, ai, ports, n, kinds);
 	k = (size_t)snprintf(text, sizeof(text), "%s", why);
 	for (size_t i = 0; i < n && k < sizeof(text); i++) {
-		enum port_kind kind;
+		enum port_kind kind = kinds[i];
 
-		if (ports[i] == pr->sm->port)
-			continue;
-		kind = classify(pr, ai, ports[i], NULL, 0);
+		if (kind == PORT_OTHER)
+			kind = classify(pr, ai, ports[i], NULL, 0);
 		k += (size_t)snprintf(text + k, sizeof(text) - k, "; port %d "
 		    "%s", ports[i], kind_text(kind));
 		if (remedy[0] != '\0')
@@ -244,11 +332,24 @@ try_other_ports(struct probe *pr, const struct addrinfo *ai,
 
 /* ---- the steps -------------------------------------------------------- */
 
+/* "2020-02-01" */
+static const char *
+day(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "an unknown date");
+	else
+		strftime(buf, len, "%Y-%m-%d", &tm);
+	return buf;
+}
+
 static int
 step_tls_report(struct probe *pr, struct session *s)
 {
 	struct conn_tls_info t;
-	char remedy[1200];
+	char remedy[1200], date[32];
 	time_t now = pr->h->now();
 	long days;
 
@@ -259,6 +360,13 @@ step_tls_report(struct probe *pr, struct session *s)
 			snprintf(remedy, sizeof(remedy), "if the server's "
 			    "certificate was replaced on purpose, set "
 			    "tls_fingerprint = sha256:%s", t.fingerprint);
+		else if ((t.verify_error == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    t.verify_error == X509_V_ERR_IP_ADDRESS_MISMATCH) &&
+		    t.names[0] != '\0')
+			snprintf(remedy, sizeof(remedy), "set host = a name "
+			    "the certificate is for (%s), not %s; if none is "
+			    "the relay, its admin must fix its certificate",
+			    t.names, pr->sm->host);
 		else if (t.verify_error == X509_V_ERR_HOSTNAME_MISMATCH ||
 		    t.verify_error == X509_V_ERR_IP_ADDRESS_MISMATCH)
 			snprintf(remedy, sizeof(remedy), "set host = a name "
@@ -266,7 +374,13 @@ step_tls_report(struct probe *pr, struct session *s)
 			    t.subject);
 		else if (t.verify_error == X509_V_ERR_CERT_HAS_EXPIRED)
 			snprintf(remedy, sizeof(remedy), "the relay's admin "
-			    "must renew its certificate");
+			    "must renew its certificate (it expired on %s); "
+			    "plume sends nothing over it until then",
+			    day(t.not_after, date, sizeof(date)));
+		else if (t.verify_error == X509_V_ERR_CERT_NOT_YET_VALID)
+			snprintf(remedy, sizeof(remedy), "check this host's "
+			    "clock (date -u says %s)", day(now, date,
+			    sizeof(date)));
 		else
 			snprintf(remedy, sizeof(remedy), "set tls_ca_file = "
 			    "the CA that issued it (%s), or pin this "
@@ -323,6 +437,10 @@ step_greet(struct probe *pr, struct session *s, const struct addrinfo *ai)
 			return -1;
 	}
 	if (smtp_read(s, shorter(sm->command_ms, PROBE_GREETING_MS)) == -1) {
+		char why[sizeof(s->err)];
+		bool silent = !s->c.eof && strstr(s->err, "timed out") != NULL;
+
+		snprintf(why, sizeof(why), "%s", s->err);
 		if (sm->tls != TLS_IMPLICIT && !s->c.eof &&
 		    strstr(s->err, "timed out") != NULL &&
 		    conn_tls(&s->c, &pr->tlso, h->monotonic_ms() +
@@ -337,8 +455,18 @@ step_greet(struct probe *pr, struct session *s, const struct addrinfo *ai)
 			    "starttls", sm->port, PROBE_GREETING_MS / 1000);
 			return -1;
 		}
-		report(pr, PLUME_CHECK_FAIL, "check host and port: is it an "
-		    "SMTP server?", "greeting", "no greeting: %s", s->err);
+		if (silent)
+			report(pr, PLUME_CHECK_FAIL, "the server takes the "
+			    "connection but says nothing: ask its admin (is it "
+			    "overloaded?); on this host, look for a firewall or "
+			    "antivirus that intercepts SMTP", "greeting",
+			    "no greeting in %d s, and no TLS handshake either",
+			    (int)(shorter(sm->command_ms, PROBE_GREETING_MS) /
+			    1000));
+		else
+			report(pr, PLUME_CHECK_FAIL, "check host and port: is "
+			    "it an SMTP server?", "greeting", "no greeting: %s",
+			    why);
 		return -1;
 	}
 	if (s->r.code != 220) {
@@ -475,6 +603,26 @@ step_auth(struct probe *pr, struct session *s)
 	return 0;
 }
 
+#define SENDER_REMEDY	"the relay takes only the addresses of its "	\
+	"account: set sender_address (and envelope_from) to one of them, "	\
+	"or try --from"
+
+/* Whether a refused RCPT is about the sender (a delayed MAIL refusal). */
+static bool
+refuses_sender(const struct session *s, const char *from)
+{
+	const char *t = s->r.text, *enh = s->r.enhanced;
+
+	if (strcasestr(t, "sender address rejected") != NULL ||
+	    strcasestr(t, "sender rejected") != NULL)
+		return true;
+	if (enh[0] != '\0' && (strcmp(enh + 1, ".1.7") == 0 ||
+	    strcmp(enh + 1, ".1.8") == 0))
+		return true;
+	return *from != '\0' && strcasestr(t, from) != NULL &&
+	    enh[0] != '\0' && strcmp(enh + 1, ".7.1") == 0;
+}
+
 static int
 step_mail(struct probe *pr, struct session *s)
 {
@@ -491,11 +639,9 @@ step_mail(struct probe *pr, struct session *s)
 		return -1;
 	}
 	if (s->r.code / 100 != 2) {
-		report(pr, PLUME_CHECK_FAIL, "the relay takes only the "
-		    "addresses of its account: set sender_address (and "
-		    "envelope_from) to one of them, or try --from", "mail",
-		    "MAIL FROM:<%s> refused: %d %s", from, s->r.code,
-		    s->r.text);
+		report(pr, PLUME_CHECK_FAIL, SENDER_REMEDY, "mail",
+		    "MAIL FROM:<%s> refused: %d%s%s %s", from, s->r.code,
+		    s->r.enhanced[0] ? " " : "", s->r.enhanced, s->r.text);
 		return -1;
 	}
 	OK("mail", "MAIL FROM:<%s> accepted: %d %s", from, s->r.code,
@@ -507,13 +653,20 @@ step_mail(struct probe *pr, struct session *s)
 		report(pr, PLUME_CHECK_FAIL, NULL, "rcpt", "%s", s->err);
 		return -1;
 	}
+	if (s->r.code / 100 != 2 && refuses_sender(s, from)) {
+		report(pr, PLUME_CHECK_FAIL, SENDER_REMEDY, "mail",
+		    "RCPT TO:<%s> refused because of the sender <%s>: %d%s%s "
+		    "%s", to, from, s->r.code, s->r.enhanced[0] ? " " : "",
+		    s->r.enhanced, s->r.text);
+		return -1;
+	}
 	if (s->r.code / 100 != 2) {
 		report(pr, PLUME_CHECK_FAIL, s->r.code / 100 == 5 ? "check "
 		    "the address; a relay that refuses every outside "
 		    "recipient wants a login (user, password_file)" :
 		    "try again later; if it lasts, ask the relay's admin",
-		    "rcpt", "RCPT TO:<%s> refused: %d %s", to, s->r.code,
-		    s->r.text);
+		    "rcpt", "RCPT TO:<%s> refused: %d%s%s %s", to, s->r.code,
+		    s->r.enhanced[0] ? " " : "", s->r.enhanced, s->r.text);
 		return -1;
 	}
 	OK("rcpt", "RCPT TO:<%s> accepted: %d %s", to, s->r.code, s->r.text);

@@ -21,37 +21,7 @@ chmod 600 "$WORK/pw"
 printf 'wrong\n' > "$WORK/badpw"
 chmod 600 "$WORK/badpw"
 
-# smtp_conf PORT [KEY = VALUE...]: a config with one [smtp] instance
-smtp_conf() {
-	port=$1
-	shift
-	write_conf "pipeline = smtp" "[smtp]" "host = 127.0.0.1" \
-	    "port = $port" "tls_ca_file = $TLS_DIR/ca.pem" \
-	    "command_timeout = 10s" "$@"
-}
-
-# doctor ARGS...: run it; output in $WORK/doc, exit status in $RC
-doctor() {
-	set +e
-	"$PLUME" -C "$CONF" doctor "$@" > "$WORK/doc" 2> "$WORK/doc.err"
-	RC=$?
-	set -e 2>/dev/null || true
-	set +e
-}
-# has REGEX: the output holds a line matching it
-has() { grep -E -q -- "$1" "$WORK/doc"; }
-show() { sed 's/^/# /' "$WORK/doc" "$WORK/doc.err"; }
-expect() {	# expect DESCRIPTION RC REGEX...: exit RC and every regex
-	d=$1 want=$2
-	shift 2
-	r=0
-	[ "$RC" -eq "$want" ] || r=1
-	for re in "$@"; do
-		has "$re" || { r=1; diag "missing: $re"; }
-	done
-	ok $r "$d"
-	[ $r -eq 0 ] || show
-}
+. "$top_srcdir/tests/integration/doctor-lib.sh"
 
 # ---- all good: STARTTLS, login, sender, recipient -----------------------
 smtp_conf "$PF_PORT" "user = $PF_USER" "password_file = $WORK/pw"

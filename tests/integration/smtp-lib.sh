@@ -17,6 +17,8 @@
 #   tls_material DIR		test CA and certificates (see below)
 #
 #   postfix_start [MAIN.CF-LINE...]   a private Postfix (root only) with
+#	(free ports, or PF_FIXED_PORTS="587 465 25" for these three, in a
+#	private network namespace: doctor-scenarios.sh)
 #	$PF_PORT	plain SMTP, STARTTLS offered, AUTH only after STARTTLS
 #	$PF_TLS_PORT	implicit TLS (smtps), AUTH offered
 #	$PF_AUTH_PORT	like PF_PORT but relaying to anyone, even to
@@ -381,7 +383,15 @@ EOF
 	_pa=0
 	while :; do
 		_pa=$((_pa + 1))
-		PF_PORT=$(free_port) PF_TLS_PORT=$(free_port) PF_AUTH_PORT=$(free_port)
+		if [ -n "${PF_FIXED_PORTS:-}" ]; then
+			read -r PF_PORT PF_TLS_PORT PF_AUTH_PORT <<EOF
+$PF_FIXED_PORTS
+EOF
+			_pa=3	# no other ports to try
+		else
+			PF_PORT=$(free_port) PF_TLS_PORT=$(free_port)
+			PF_AUTH_PORT=$(free_port)
+		fi
 		_smtp_master_cf
 		# Postfix rereads a main.cf changed within the current second,
 		# sleeping 300 ms each time, for two seconds: backdate it.
