@@ -1,6 +1,6 @@
 # doctor-lib.sh - running "plume doctor" in the integration tests and
 # asserting on what it prints.  Source it after lib.sh and smtp-lib.sh
-# (doctor.sh, doctor-scenarios.sh).
+# (doctor.sh, doctor-scenarios.sh, doctor-dns.sh).
 #
 #   smtp_conf PORT [LINE...]	a config with one [smtp] instance at
 #				127.0.0.1:PORT trusting the test CA
