@@ -806,14 +806,25 @@ st_index(const char *event)
 
 /* "5.1.1 user unknown in virtual" : the enhanced code, then the
    reply's first five words with <addresses> and digits left out, so
-   one reason for many recipients counts once. */
+   one reason for many recipients counts once.  A text that quotes the
+   server's reply after plume's own words ("127.0.0.1:587 refused AUTH
+   PLAIN as a@b: 535 5.7.8 Authentication failed") is taken from the
+   server's words on. */
 static void
 reason_of(const struct evlog_event *e, char *buf, size_t len)
 {
-	const char *t = e->text ? e->text : "";
+	const char *t = e->text ? e->text : "", *q;
 	size_t n = 0;
 	int words = 0;
 
+	if (e->enhanced != NULL && (q = strstr(t, e->enhanced)) != NULL &&
+	    q > t && q[-1] == ' ') {
+		const char *last = q;
+
+		while ((q = strstr(last + 1, e->enhanced)) != NULL)
+			last = q;
+		t = last + strlen(e->enhanced);
+	}
 	if (e->enhanced != NULL)
 		n = (size_t)snprintf(buf, len, "%s", e->enhanced);
 	else if (e->code > 0)
@@ -1065,20 +1076,31 @@ stats_text(const struct sctx *s, const char *since, bool tty)
 	}
 	if (s->relays_m.n > 0) {
 		struct keyed *v = sorted_keys(&s->relays_m);
+		char **labels = xcalloc(s->relays_m.n, sizeof(*labels));
+		int w = 32;
 
-		printf("\nDelivery time per relay (ms):\n%-32s %9s %9s %9s "
-		    "%9s\n", "", "delivered", "p50", "p90", "p99");
+		/* the column as wide as its longest label: a relay's name
+		   is never cut */
 		for (size_t i = 0; i < s->relays_m.n; i++) {
 			const struct relay *r = &s->relays[v[i].i];
-			char label[256];
 
-			snprintf(label, sizeof(label), "%s%s%s%s", v[i].key,
+			labels[i] = xasprintf("%s%s%s%s", v[i].key,
 			    r->label ? " (" : "", r->label ? r->label : "",
 			    r->label ? ")" : "");
-			printf("%-32.32s %9zu %9lld %9lld %9lld\n", label,
+			if (strlen(labels[i]) > (size_t)w)
+				w = (int)strlen(labels[i]);
+		}
+		printf("\nDelivery time per relay (ms):\n%-*s %9s %9s %9s "
+		    "%9s\n", w, "", "delivered", "p50", "p90", "p99");
+		for (size_t i = 0; i < s->relays_m.n; i++) {
+			const struct relay *r = &s->relays[v[i].i];
+
+			printf("%-*s %9zu %9lld %9lld %9lld\n", w, labels[i],
 			    r->dur.n, pct(&r->dur, 50), pct(&r->dur, 90),
 			    pct(&r->dur, 99));
+			free(labels[i]);
 		}
+		free(labels);
 		free(v);
 	}
 	if (s->latency.n > 0)

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/smtp-lib.sh"
 smtp_need fault
 
-plan 27
+plan 29
 fault_start tempfail-all-rcpt
 TEMP_PORT=$FAULT_PORT
 fault_start ok
@@ -190,3 +190,24 @@ plog stats --json
 jtest "the old event counts without --since" "j['counts']['sent'] == $SENT + 1"
 plog stats --since 7d --json
 jtest "--since 7d leaves it out" "j['counts']['sent'] == $SENT"
+
+# a refusal in plume's words quoting the server's, and a relay whose
+# name is longer than the column
+"$SMTP_PYTHON" -c 'import json, time
+t = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+base = {"time": t, "queue_id": "AUTH1", "message_id": "<a@x>",
+    "sender": "s@example.org", "rcpt": "r@x", "attempt": 1, "uid": 0,
+    "user": "root"}
+print(json.dumps(dict(base, event="deferred", instance="smtp",
+    code=535, enhanced="5.7.8", text="127.0.0.1[127.0.0.1]:587 refused "
+    "AUTH PLAIN as user@example.org: 535 5.7.8 Authentication failed",
+    duration_ms=3), separators=(",", ":")))
+print(json.dumps(dict(base, event="delivered", queue_id="LONG1",
+    instance="smtp:a-relay-with-a-rather-long-instance-name",
+    duration_ms=4, notes={"relay": "mail.relay-with-a-long-name.example:587"}),
+    separators=(",", ":")))' >> "$LOG"
+plog stats
+has "stats: a reason quoting the server is the server's words" \
+    '^ +1  5\.7\.8 Authentication failed$'
+has "stats: a long relay name is not cut" \
+    '^smtp:a-relay-with-a-rather-long-instance-name \(mail\.relay-with-a-long-name\.example:587\) +1 +4 +4 +4$' 
