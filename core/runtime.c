@@ -1659,8 +1659,9 @@ runtime_deliver(struct runtime *rt, struct plume_msg *m,
 		}
 	}
 	if (orig != NULL) {
-		/* several copies: the one queued (see above) */
-		if (npending == 1) {
+		/* several copies: the one queued (see above); a recipient
+		   with no route takes the header as it came */
+		if (npending == 1 && keep != NULL) {
 			msg_headers_restore(m, keep);
 			m->filtered = keep_filtered;
 			msg_headers_drop(orig);

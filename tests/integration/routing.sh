@@ -17,7 +17,7 @@ http_need
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
 
-plan 33
+plan 34
 
 # ---- three SMTP servers (STARTTLS, AUTH), one account each -------------
 _smtp_tls
@@ -287,6 +287,19 @@ check "-bv says so" grep -qx 'ten@elsewhere.test: deliverable: <ten@elsewhere.te
 RC=$?
 check "plume route: no route is exit 69, saying what would happen" t "
     [ $RC -eq 69 ] && grep -q 'no route: .* would wait in the queue (451 4.3.5)' '$WORK/route'"
+rm -rf "$QUEUE/deferred"
+# one recipient routed and delivered, the other without a route
+write_conf "pipeline = smtp:a" \
+    "$(smtp_route a alice "$FAULT_PORT" "match_rcpt = partner.test")"
+a0=$(count "$DIR_alice2")
+msg nobody@c.test p9@partner.test eleven@elsewhere.test
+run_sm "$WORK/m" -C "$CONF" -v -t
+env=$(ls "$QUEUE"/deferred/*.env 2>/dev/null)
+check "one recipient routed and sent, one without a route queued" t "
+    [ $RC -eq 0 ] && [ \$(count '$DIR_alice2') -eq \$((a0 + 1)) ] &&
+    [ \"\$(rcpts '$DIR_alice2' \$((a0 + 1)))\" = p9@partner.test ] &&
+    grep -q '^rcpt pending eleven@elsewhere.test' '$env' &&
+    grep -qx 'filtered no' '$env'"
 rm -rf "$QUEUE/deferred"
 runner_release
 
