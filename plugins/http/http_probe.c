@@ -203,7 +203,8 @@ step_request(struct http *hp, struct plume_probe *p, CURL *curl,
 		    "AWS_SECRET_ACCESS_KEY or the AWS credentials file",
 		    hp->region != NULL ? hp->region : "(default)");
 		report(hp, p, PLUME_CHECK_FAIL, "credentials", remedy,
-		    "refused: GET %s answered %ld: %s", c.url, r.status,
+		    "refused: GET %s answered %ld%s%s: %s", c.url, r.status,
+		    r.error_type[0] != '\0' ? " " : "", r.error_type,
 		    snippet(&r, words, sizeof(words)));
 		rc = PLUME_TEMPFAIL;
 	} else if (r.status == 401 || r.status == 403) {

@@ -237,7 +237,7 @@ api badses.key "provider = ses" "base_url = $HTTPAPI_URL" \
     "aws_access_key_id = AKIDPLUMETEST" "region = eu-west-1"
 doctor
 expect "SES with a wrong secret: refused with AWS's words, the remedy names both keys" 1 \
-    '^✗  http:api credentials: refused: GET .*/v2/email/account answered 403: .*signature we calculated does not match' \
+    '^✗  http:api credentials: refused: GET .*/v2/email/account answered 403 SignatureDoesNotMatch: .*signature we calculated does not match' \
     "^   fix: check aws_access_key_id \\(AKIDPLUMETEST\\) and the secret access key in $WORK/badses\\.key"
 api ses.key "provider = ses" "base_url = $HTTPAPI_URL" \
     "aws_access_key_id = AKIDPLUMETEST" "region = eu-west-1"
