@@ -9,11 +9,11 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv > /dev/null ||
 	echo "1..0 # SKIP needs root, setpriv, unshare and a mail group"
 	exit 0
 fi
-plan 9
-cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 conf_file=$("$PLUME" version | sed -n 's/^config file: //p')
 etc=$(dirname "$(dirname "$conf_file")")	# e.g. /usr/local/etc
 [ -d "$etc" ] || { echo "1..0 # SKIP $etc does not exist"; exit 0; }
+plan 9
+cp "$top_builddir"/tests/unit/fixtures/.libs/testplug.so "$PLUGINS/"
 
 # the set-id binaries, one per personality, group mail
 mkdir -p "$WORK/sgid" "$WORK/plain" "$WORK/etc/plume" "$WORK/spool"
