@@ -53,7 +53,8 @@
  *
  *	backend = redis runs the same arithmetic in Redis (one Lua script
  *	per pass, atomic across hosts), falling back to the local file with
- *	a warning when Redis cannot answer.
+ *	a warning when Redis cannot answer or refuses redis_password_file's
+ *	password (AUTH, with redis_user for an ACL user).
  *
  *	plume doctor (policy->probe(), ABI 1.9) reports each instance's
  *	limits and a warning for each key at its limit with the time the
@@ -89,6 +90,7 @@
 #endif
 
 #include "gcra.h"
+#include "secret.h"
 
 #define RL_MAGIC	"PLUMERL1"
 #define RL_VERSION	1u
@@ -131,6 +133,8 @@ struct rl {
 	uint32_t max_keys;
 	char	*path;		/* the state file, once known */
 	const char *redis_addr;	/* backend = redis: "host:port" or a socket */
+	const char *redis_pw_file;	/* AUTH's password, or NULL */
+	const char *redis_user;		/* AUTH's user, or NULL */
 #ifdef RL_REDIS
 	redisContext *redis;	/* kept open for a queue run */
 	bool	 redis_warned;	/* the fall-back was logged */
@@ -169,6 +173,12 @@ static const struct plume_conf_key rl_keys[] = {
 	    "shared by several hosts" },
 	{ "redis", PLUME_CONF_STRING, 0, "127.0.0.1:6379", NULL, 0, 0,
 	    "backend = redis: HOST:PORT, [IPV6]:PORT or a socket's path" },
+	{ "redis_password_file", PLUME_CONF_PATH, 0, NULL, NULL, 0, 0,
+	    "backend = redis: a file (0600) whose first line is the password "
+	    "for AUTH" },
+	{ "redis_user", PLUME_CONF_STRING, 0, NULL, NULL, 0, 0,
+	    "backend = redis: the ACL user to AUTH as (Redis 6; default: "
+	    "the default user)" },
 	{ NULL, 0, 0, NULL, NULL, 0, 0, NULL },
 };
 
@@ -268,6 +278,9 @@ rl_init(const struct plume_host *host, struct plume_inst *inst,
 	if (s != NULL && strcmp(s, "redis") == 0) {
 #ifdef RL_REDIS
 		rl->redis_addr = host->conf_string(inst, "redis");
+		rl->redis_pw_file = host->conf_string(inst,
+		    "redis_password_file");
+		rl->redis_user = host->conf_string(inst, "redis_user");
 #else
 		*error_r = "backend = redis: this ratelimit plugin was built "
 		    "without hiredis (install libhiredis-dev and rebuild), "
@@ -799,6 +812,34 @@ redis_connect(struct rl *rl, const char **why_r)
 		return NULL;
 	}
 	redisSetTimeout(c, tv);
+	if (rl->redis_pw_file != NULL) {
+		/* read at each connection (one per process or queue run),
+		   wiped at once; refused: the local fall-back, warned */
+		static char err[320];
+		char serr[256], *pw;
+		redisReply *r;
+
+		if ((pw = secret_from_file("redis_password_file",
+		    rl->redis_pw_file, serr, sizeof(serr))) == NULL) {
+			snprintf(err, sizeof(err), "%s", serr);
+			redisFree(c);
+			*why_r = err;
+			return NULL;
+		}
+		r = rl->redis_user != NULL ? redisCommand(c, "AUTH %s %s",
+		    rl->redis_user, pw) : redisCommand(c, "AUTH %s", pw);
+		secret_free(pw);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, sizeof(err), "AUTH refused: %s",
+			    r != NULL && r->str != NULL ? r->str : c->errstr);
+			if (r != NULL)
+				freeReplyObject(r);
+			redisFree(c);
+			*why_r = err;
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
 	return c;
 }
 

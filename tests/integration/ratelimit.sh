@@ -8,7 +8,7 @@
 # test sleeps.
 . "$top_srcdir/tests/integration/lib.sh"
 
-plan 27
+plan 28
 # ASan wants its runtime first among preloaded libraries; libfaketime
 # comes first here, which is safe for what it wraps (the clocks).  Under
 # make check LeakSanitizer's exit-time stop-the-world aborts in
@@ -18,13 +18,13 @@ export ASAN_OPTIONS
 TZ=UTC
 export TZ
 if [ ! -e "$PLUGINS/ratelimit.so" ]; then
-	skip "the ratelimit plugin is not built" 27
+	skip "the ratelimit plugin is not built" 28
 	exit 0
 fi
 if ! have_faketime ||
     ! faked '2026-01-01 00:00:00' "$PLUME" --version > /dev/null 2>&1
 then
-	skip "faketime is missing or cannot preload plume" 27
+	skip "faketime is missing or cannot preload plume" 28
 	exit 0
 fi
 
@@ -222,15 +222,22 @@ check "plume queue flush (every message, due or not) still sends only 3" \
 # are two configs with their own queue and state directories.
 REDIS_PID=
 if ! have redis-server || ! have redis-cli; then
-	skip "redis-server is not installed" 3
+	skip "redis-server is not installed" 4
 else
 	RPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	mkdir -p "$WORK/redis"
+	# with a password, as a shared Redis has; the hosts AUTH from a file
+	printf 'redis-secret\n' > "$WORK/redis.pw"
+	chmod 600 "$WORK/redis.pw"
+	printf 'not-it\n' > "$WORK/redis.badpw"
+	chmod 600 "$WORK/redis.badpw"
+	rcli() { REDISCLI_AUTH=redis-secret redis-cli -p "$RPORT" "$@"; }
 	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' \
-	    --appendonly no --dir "$WORK/redis" > "$WORK/redis/log" 2>&1 &
+	    --appendonly no --dir "$WORK/redis" --requirepass redis-secret \
+	    > "$WORK/redis/log" 2>&1 &
 	REDIS_PID=$!
 	i=0
-	until redis-cli -p "$RPORT" ping > /dev/null 2>&1 || [ $i -ge 100 ]; do
+	until rcli ping 2>/dev/null | grep -qx PONG || [ $i -ge 100 ]; do
 		sleep 0.05	# the server starting, not a clock under test
 		i=$((i + 1))
 	done
@@ -242,12 +249,12 @@ else
 		    > /dev/null 2>&1 &
 		HOLDS="$HOLDS $!"
 		while flock -n -x "$WORK/q$h/runner.lock" true; do :; done
-		printf 'queue_dir = %s/q%s\nplugin_dir = %s\nsyslog = no\npipeline = ratelimit:prov, outbox\n[ratelimit "prov"]\nmessages = 3/minute\nbackend = redis\nredis = 127.0.0.1:%s\n' \
-		    "$WORK" "$h" "$PLUGINS" "$RPORT" > "$WORK/$h.conf"
+		printf 'queue_dir = %s/q%s\nplugin_dir = %s\nsyslog = no\npipeline = ratelimit:prov, outbox\n[ratelimit "prov"]\nmessages = 3/minute\nbackend = redis\nredis = 127.0.0.1:%s\nredis_password_file = %s/redis.pw\n' \
+		    "$WORK" "$h" "$PLUGINS" "$RPORT" "$WORK" > "$WORK/$h.conf"
 	done
 	if at 0 "$PLUME" -C "$WORK/a.conf" ratelimit show 2>&1 |
 	    grep -q 'built without hiredis'; then
-		skip "ratelimit was built without hiredis" 3
+		skip "ratelimit was built without hiredis" 4
 	else
 		rcs=
 		for h in a b a b b; do
@@ -263,9 +270,22 @@ else
 		    sort -u)\" = 'next_attempt $((T0 + 20))' ] &&
 		    { [ ! -s '$WORK/rerr' ] || { cat '$WORK/rerr'; false; }; }"
 		check "... the key in Redis: TAT T0+60 s, expiring with it" \
-		    sh -c "[ \"\$(redis-cli -p $RPORT get 'plume:ratelimit:prov:m ')\" = \
+		    sh -c "[ \"\$(REDISCLI_AUTH=redis-secret redis-cli -p $RPORT get 'plume:ratelimit:prov:m ')\" = \
 		    $(((T0 + 60) * 1000000)) ] &&
-		    [ \$(redis-cli -p $RPORT pttl 'plume:ratelimit:prov:m ') -gt 0 ]"
+		    [ \$(REDISCLI_AUTH=redis-secret redis-cli -p $RPORT pttl 'plume:ratelimit:prov:m ') -gt 0 ]"
+		sed "s|redis.pw|redis.badpw|; s|/qa|/qc|" "$WORK/a.conf" > "$WORK/c.conf"
+		mkdir -p "$WORK/qc"
+		( exec 9> "$WORK/qc/runner.lock"; flock -s 9; exec sleep 3600 ) \
+		    > /dev/null 2>&1 &
+		HOLDS="$HOLDS $!"
+		while flock -n -x "$WORK/qc/runner.lock" true; do :; done
+		at 0 "$SENDMAIL" -v -C "$WORK/c.conf" c@example.net \
+		    < "$WORK/msg" > /dev/null 2> "$WORK/cerr"
+		rc=$?
+		check "... a wrong redis_password_file: AUTH refused, the local state, with a warning" \
+		    sh -c "[ $rc -eq 0 ] && grep -q 'redis 127.0.0.1:$RPORT: AUTH refused: WRONGPASS.*using this host.s local state' '$WORK/cerr' &&
+		    [ -s '$WORK/qc/state/ratelimit/prov.tat' ] &&
+		    [ \"\$(REDISCLI_AUTH=redis-secret redis-cli -p $RPORT get 'plume:ratelimit:prov:m ')\" = $(((T0 + 60) * 1000000)) ]"
 		kill "$REDIS_PID" && wait "$REDIS_PID" 2>/dev/null
 		REDIS_PID=
 		at 0 "$SENDMAIL" -v -C "$WORK/a.conf" a2@example.net \
