@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "jsonl.h"
+#include "utf8.h"
 #include "util.h"
 
 struct jp {

@@ -59,6 +59,7 @@
 #include <strings.h>
 
 #include "rfc5322.h"
+#include "utf8.h"
 #include "util.h"
 
 /* RFC 5321 4.5.3.1: the sizes a server must accept. */

@@ -48,7 +48,6 @@ char	*buf_detach(struct buf *);	/* caller frees; buffer emptied */
 
 bool	 str_ieq(const char *, const char *);
 bool	 str_has_ctl_crlf(const char *);	/* CR, LF present */
-size_t	 utf8_seq(const unsigned char *);	/* 0: not valid UTF-8 */
 void	 secure_wipe(void *, size_t);
 int64_t	 monotonic_ms(void);	/* CLOCK_MONOTONIC, milliseconds */
 int	 write_full(int, const void *, size_t);	/* EINTR, short writes */

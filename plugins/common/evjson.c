@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "evjson.h"
+#include "utf8.h"
 
 /* A growable string, minimal: this plugin links nothing of plume's. */
 struct out {
@@ -50,38 +51,6 @@ out_str(struct out *o, const char *s)
 	out_add(o, s, strlen(s));
 }
 
-/* Length of a valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	size_t n;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static void
 out_json_string(struct out *o, const char *s)
 {
@@ -90,7 +59,7 @@ out_json_string(struct out *o, const char *s)
 
 	out_add(o, "\"", 1);
 	while (*p != '\0') {
-		size_t n = utf8_len(p);
+		size_t n = utf8_seq(p);
 
 		if (*p == '"' || *p == '\\') {
 			out_add(o, "\\", 1);
