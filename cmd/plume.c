@@ -1603,6 +1603,14 @@ print_section(struct plume_inst *in)
 		print_value(k->name, e ? e->value : k->def,
 		    (k->flags & PLUME_KEY_SECRET) != 0, e == NULL);
 	}
+	/* the core's own keys (routing, failover), when set */
+	for (const struct conf_entry *e = s != NULL ? s->entries : NULL;
+	    e != NULL; e = e->next)
+		if (strcmp(e->key, "failover") == 0 ||
+		    strcmp(e->key, "match_from") == 0 ||
+		    strcmp(e->key, "match_rcpt") == 0 ||
+		    strcmp(e->key, "routes") == 0)
+			print_value(e->key, e->value, false, false);
 }
 
 /* Warnings about permissions: a config others may write runs their

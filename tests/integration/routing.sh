@@ -272,9 +272,10 @@ runner_release
 # ---- no default route ------------------------------------------------------
 write_conf "pipeline = smtp:a" \
     "$(smtp_route a alice "$FAULT_PORT" "match_from = *@a.test")"
-check "no default route: config check warns" t "
+check "no default route: config check warns, and shows the route's keys" t "
     '$PLUME' -C '$CONF' config check > '$WORK/cc' 2>&1;
-    grep -q 'every transport has match_from or match_rcpt' '$WORK/cc'"
+    grep -q 'every transport has match_from or match_rcpt' '$WORK/cc' &&
+    grep -qx 'match_from = \*@a.test' '$WORK/cc'"
 runner_hold
 msg nobody@c.test nine@elsewhere.test
 run_sm "$WORK/m" -C "$CONF" -v -t
