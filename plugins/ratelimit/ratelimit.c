@@ -961,18 +961,29 @@ out:
 }
 #endif
 
+/* "messages 100/hour, recipients 500/day": the limits as written.
+   Returns the length written (as snprintf, at most len - 1). */
+static size_t
+limits_text(const struct rl *rl, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s%s%s%s%s%s",
+	    rl->msgs.on ? "messages " : "", rl->msgs.on ? rl->msgs.text : "",
+	    rl->msgs.on && rl->rcpts.on ? ", " : "",
+	    rl->rcpts.on ? "recipients " : "",
+	    rl->rcpts.on ? rl->rcpts.text : "",
+	    rl->msgs.on || rl->rcpts.on ? "" : "-");
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
 static void
 describe(struct rl *rl, const struct rl_group *g, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s%s%s", rl->msgs.on ? "messages " : "",
-	    rl->msgs.on ? rl->msgs.text : "", rl->msgs.on && rl->rcpts.on ?
-	    ", " : "", rl->rcpts.on ? "recipients " : "",
-	    rl->rcpts.on ? rl->rcpts.text : "",
-	    rl->scope == SC_GLOBAL ? "" : " per ",
-	    rl->scope == SC_GLOBAL ? "" : scope_names[rl->scope]);
-	if (rl->scope != SC_GLOBAL && strlen(buf) + 4 < len)
-		snprintf(buf + strlen(buf), len - strlen(buf), " \"%s\"",
-		    g->key);
+	size_t n = limits_text(rl, buf, len);
+
+	if (rl->scope != SC_GLOBAL)
+		snprintf(buf + n, len - n, " per %s \"%s\"",
+		    scope_names[rl->scope], g->key);
 }
 
 static const char *const action_names[] = { "defer", "wait", "reject" };
@@ -1155,13 +1166,10 @@ struct rl_live {
 static void
 rl_summary(const struct rl *rl, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s%s, scope %s, action %s",
-	    rl->msgs.on ? "messages " : "", rl->msgs.on ? rl->msgs.text : "",
-	    rl->msgs.on && rl->rcpts.on ? ", " : "",
-	    rl->rcpts.on ? "recipients " : "",
-	    rl->rcpts.on ? rl->rcpts.text : "",
-	    rl->msgs.on || rl->rcpts.on ? "" : "-", scope_names[rl->scope],
-	    action_names[rl->action]);
+	size_t n = limits_text(rl, buf, len);
+
+	snprintf(buf + n, len - n, ", scope %s, action %s",
+	    scope_names[rl->scope], action_names[rl->action]);
 }
 
 /*
