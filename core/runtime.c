@@ -1253,10 +1253,17 @@ chain_paused(struct plume_inst *head, time_t now)
 time_t
 runtime_route_paused(struct runtime *rt, struct plume_msg *m, time_t now)
 {
-	struct plume_inst **heads = xcalloc(m->nrcpt ? m->nrcpt : 1,
-	    sizeof(*heads));
+	struct plume_inst **heads;
 	time_t first = 0;
+	bool any = false;
 
+	/* the usual case, nothing paused: no routing (runtime_deliver()
+	   routes the message anyway) */
+	for (size_t i = 0; i < rt->ninsts && !any; i++)
+		any = rt->insts[i]->paused_until != 0;
+	if (!any)
+		return 0;
+	heads = xcalloc(m->nrcpt ? m->nrcpt : 1, sizeof(*heads));
 	route_all(rt, m, heads);
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		time_t t = heads[i] != NULL ? chain_paused(heads[i], now) : 0;
