@@ -1161,8 +1161,7 @@ verify(const struct sm_opts *o, const char *cfg, bool explicit_cfg)
 	for (size_t i = 0; i < o->nrcpts; i++) {
 		char *q = submit_qualify(o->rcpts[i], rt.domain);
 
-		if (!submit_arg_ok(o->rcpts[i]) ||
-		    !rfc5321_valid_mailbox(q, false)) {
+		if (!route_addr_ok(q)) {
 			printf("%s: invalid address\n", o->rcpts[i]);
 			code = EX_USAGE;
 		} else {

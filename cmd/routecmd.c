@@ -100,8 +100,8 @@ route_explain(struct runtime *rt, const char *sender, const char *from,
 	return true;
 }
 
-static bool
-addr_ok(const char *a)
+bool
+route_addr_ok(const char *a)
 {
 	return submit_arg_ok(a) && rfc5321_valid_mailbox(a, false);
 }
@@ -150,7 +150,7 @@ route_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 	}
 	sender = from != NULL ? submit_qualify(from, rt.domain) :
 	    runtime_default_sender(&rt);
-	if (!addr_ok(sender)) {
+	if (!route_addr_ok(sender)) {
 		fprintf(stderr, "plume: route: %s: not a valid address\n",
 		    sender);
 		code = EX_USAGE;
@@ -161,7 +161,7 @@ route_main(const char *cfg, bool explicit_cfg, int argc, char **argv)
 		char *q = submit_qualify(to[i], rt.domain);
 		struct buf b;
 
-		if (!addr_ok(q)) {
+		if (!route_addr_ok(q)) {
 			printf("<%s>: not a valid address\n", to[i]);
 			code = EX_USAGE;
 			free(q);

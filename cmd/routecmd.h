@@ -17,6 +17,9 @@ struct runtime;
    route would do.  false when rcpt has no route. */
 bool	 route_explain(struct runtime *, const char *sender, const char *from,
 	    const char *rcpt, struct buf *out);
+/* Whether a (qualified) address may be asked about: a mailbox, not an
+   option, no CR or LF. */
+bool	 route_addr_ok(const char *);
 /* "plume route" with its own arguments; returns the exit code. */
 int	 route_main(const char *cfg, bool explicit_cfg, int argc, char **argv);
 
