@@ -7,7 +7,6 @@ set -u
 : "${top_builddir:?run through make check}"
 : "${top_srcdir:?run through make check}"
 
-PLUME="$top_builddir/plume"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/plume-test.XXXXXX")
 chmod 755 "$WORK"
 trap 'runner_release; rm -rf "$WORK"' EXIT INT TERM
@@ -15,6 +14,11 @@ PLUGINS="$WORK/plugins"
 QUEUE="$WORK/queue"
 CONF="$WORK/plume.conf"
 mkdir -p "$PLUGINS" "$WORK/bin"
+# The binary under test is a copy in $WORK, as the plugins are: tests
+# run it as other users (nobody), and the build tree may be closed to
+# them (a checkout in a mktemp -d directory is mode 0700).
+cp "$top_builddir/plume" "$WORK/plume"
+PLUME="$WORK/plume"
 for so in "$top_builddir"/plugins/*/.libs/*.so; do
 	[ -e "$so" ] && cp "$so" "$PLUGINS/"
 done

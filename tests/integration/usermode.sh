@@ -25,8 +25,8 @@ mkdir -p "$WORK/etc/plume"
 mount --bind "$WORK/etc" "$etc" ||
     { echo "1..0 # SKIP cannot bind-mount over $etc"; exit 0; }
 if ! setpriv --reuid=65534 --regid=65534 --clear-groups \
-    test -x "$top_builddir/plume"; then
-	echo "1..0 # SKIP uid 65534 cannot run $top_builddir/plume"
+    test -x "$PLUME"; then
+	echo "1..0 # SKIP uid 65534 cannot run $PLUME"
 	exit 0
 fi
 plan 26
